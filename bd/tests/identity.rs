@@ -1,0 +1,12 @@
+//! API.md's identity and tenant rules against the real service on port 0.
+
+#![allow(clippy::unwrap_used)]
+
+async fn app(pool: sqlx::PgPool) -> testkit::TestServer {
+    let config = bd::Config::from_source(testkit::env(&[])).unwrap();
+    let platform =
+        platform::Platform::with_pool(config.common.clone(), pool, &bd::MIGRATOR).unwrap();
+    testkit::TestServer::start(bd::router(&platform, &config)).await
+}
+
+testkit::identity_tests!("bd::MIGRATOR", app, "/v1/investors");

@@ -1,0 +1,392 @@
+//! Post-trade surveillance: pure detectors over executed trades. Each
+//! returns alert drafts (rule code, severity, message, structured details);
+//! the BD stores them as `alr_` alerts and de-duplicates if it wishes.
+//!
+//! # Detectors
+//!
+//! * **`wash_trade`** — the buyer and the seller are the same investor, or
+//!   share a beneficial owner (the caller gives each investor's set of
+//!   beneficial-owner ids). No change of beneficial ownership is what makes
+//!   a trade a wash (FINRA Rule 6140(b) and 5210 Supplementary Material .02;
+//!   Exchange Act §9(a)(1)). Severity `high`.
+//! * **`concentration`** — one investor's share of an asset's daily volume
+//!   above [`SurveillanceConfig::concentration_share`] (25% by default).
+//!   Volume is the quantity traded. An investor's volume counts both its
+//!   buys and its sells (participation); a trade with itself counts once,
+//!   and so does every trade in the asset's total. With buy+sell counting,
+//!   each side of a two-party market is 100%, so the detector stays silent
+//!   until the day is big enough to mean something: at least
+//!   [`SurveillanceConfig::concentration_min_trades`] trades (10 by default)
+//!   and at least [`SurveillanceConfig::concentration_min_daily_volume`] in
+//!   quantity. It fires only when the investor *crosses* into concentration
+//!   with the new trade (not concentrated before it, concentrated after),
+//!   so a dominant investor raises one alert per day, not one per trade.
+//!   Severity `medium`, `high` from twice the share.
+//! * **`price_deviation`** — the trade price moved more than
+//!   [`SurveillanceConfig::price_deviation`] (10% by default) from the
+//!   previous trade in the same asset, measured on the previous price.
+//!   Exactly the threshold does not fire. Severity `medium`, `high` from
+//!   twice the threshold. The first trade in an asset has nothing to
+//!   compare with.
+//!
+//! "Above" is strict everywhere: a value at the threshold does not fire.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::common::{amount_json, dec, rfc3339};
+
+/// An executed trade, as ATS's `trade.executed` event describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutedTrade {
+    /// `trd_` id.
+    #[serde(alias = "id")]
+    pub trade_id: String,
+    /// `ast_` id of the asset.
+    pub asset_id: String,
+    /// Price per unit.
+    pub price: Decimal,
+    /// Quantity traded.
+    pub quantity: Decimal,
+    /// Buyer's `inv_` id.
+    pub buyer_investor_id: String,
+    /// Seller's `inv_` id.
+    pub seller_investor_id: String,
+    /// Execution time.
+    #[serde(with = "rfc3339")]
+    pub executed_at: OffsetDateTime,
+}
+
+/// The detectors' rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertRule {
+    /// No change of beneficial ownership.
+    WashTrade,
+    /// One investor dominates an asset's daily volume.
+    Concentration,
+    /// The price jumped from the previous trade.
+    PriceDeviation,
+}
+
+impl AlertRule {
+    /// The stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WashTrade => "wash_trade",
+            Self::Concentration => "concentration",
+            Self::PriceDeviation => "price_deviation",
+        }
+    }
+}
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For the record.
+    Low,
+    /// Look at it today.
+    Medium,
+    /// Look at it now.
+    High,
+}
+
+/// An alert before the BD gives it an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertDraft {
+    /// Which detector fired.
+    pub rule: AlertRule,
+    /// How urgent.
+    pub severity: Severity,
+    /// For people.
+    pub message: String,
+    /// The trade that raised it.
+    pub trade_id: String,
+    /// The asset.
+    pub asset_id: String,
+    /// The investors concerned.
+    pub investor_ids: Vec<String>,
+    /// Structured facts (amounts as decimal strings).
+    pub details: serde_json::Value,
+}
+
+/// Detector thresholds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveillanceConfig {
+    /// Share of the asset's daily volume above which one investor is concentrated.
+    pub concentration_share: Decimal,
+    /// Fewest trades in the asset that day before concentration is judged.
+    pub concentration_min_trades: usize,
+    /// Least daily quantity before concentration is judged.
+    pub concentration_min_daily_volume: Decimal,
+    /// Relative move from the previous trade's price above which a trade is flagged.
+    pub price_deviation: Decimal,
+}
+
+impl Default for SurveillanceConfig {
+    fn default() -> Self {
+        Self {
+            // Platform policy: a quarter of a day's volume in one hand is worth a look.
+            concentration_share: dec(25, 2),
+            // Platform policy: below ten trades a day every participant is "concentrated".
+            concentration_min_trades: 10,
+            // Platform policy: no quantity floor by default (units differ per asset).
+            concentration_min_daily_volume: Decimal::ZERO,
+            // Platform policy: a 10% jump between consecutive trades in an illiquid private security.
+            price_deviation: dec(10, 2),
+        }
+    }
+}
+
+/// Wash-trade check for one trade. `beneficial_owners` maps an investor id
+/// to the ids of its beneficial owners; an investor missing from the map
+/// has none declared.
+pub fn detect_wash_trade(
+    trade: &ExecutedTrade,
+    beneficial_owners: &HashMap<String, BTreeSet<String>>,
+) -> Option<AlertDraft> {
+    let investors = vec![
+        trade.buyer_investor_id.clone(),
+        trade.seller_investor_id.clone(),
+    ];
+    if trade.buyer_investor_id == trade.seller_investor_id {
+        return Some(AlertDraft {
+            rule: AlertRule::WashTrade,
+            severity: Severity::High,
+            message: format!(
+                "trade {} in {}: investor {} is both buyer and seller",
+                trade.trade_id, trade.asset_id, trade.buyer_investor_id
+            ),
+            trade_id: trade.trade_id.clone(),
+            asset_id: trade.asset_id.clone(),
+            investor_ids: vec![trade.buyer_investor_id.clone()],
+            details: serde_json::json!({
+                "basis": "same_investor",
+                "investor_id": trade.buyer_investor_id,
+                "quantity": amount_json(trade.quantity),
+                "price": amount_json(trade.price),
+            }),
+        });
+    }
+    let empty = BTreeSet::new();
+    let buyer = beneficial_owners
+        .get(&trade.buyer_investor_id)
+        .unwrap_or(&empty);
+    let seller = beneficial_owners
+        .get(&trade.seller_investor_id)
+        .unwrap_or(&empty);
+    let shared: Vec<&String> = buyer.intersection(seller).collect();
+    if shared.is_empty() {
+        return None;
+    }
+    Some(AlertDraft {
+        rule: AlertRule::WashTrade,
+        severity: Severity::High,
+        message: format!(
+            "trade {} in {}: buyer {} and seller {} share beneficial owner(s) {}",
+            trade.trade_id,
+            trade.asset_id,
+            trade.buyer_investor_id,
+            trade.seller_investor_id,
+            shared
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        trade_id: trade.trade_id.clone(),
+        asset_id: trade.asset_id.clone(),
+        investor_ids: investors,
+        details: serde_json::json!({
+            "basis": "shared_beneficial_owner",
+            "shared_beneficial_owners": shared,
+            "quantity": amount_json(trade.quantity),
+            "price": amount_json(trade.price),
+        }),
+    })
+}
+
+/// Daily volume state of one asset: the total and each investor's part.
+struct DayVolume {
+    trades: usize,
+    total: Decimal,
+    by_investor: HashMap<String, Decimal>,
+}
+
+impl DayVolume {
+    fn of<'a>(trades: impl Iterator<Item = &'a ExecutedTrade>) -> Self {
+        let mut v = Self {
+            trades: 0,
+            total: Decimal::ZERO,
+            by_investor: HashMap::new(),
+        };
+        for t in trades {
+            v.trades += 1;
+            v.total += t.quantity;
+            *v.by_investor
+                .entry(t.buyer_investor_id.clone())
+                .or_default() += t.quantity;
+            if t.seller_investor_id != t.buyer_investor_id {
+                *v.by_investor
+                    .entry(t.seller_investor_id.clone())
+                    .or_default() += t.quantity;
+            }
+        }
+        v
+    }
+
+    fn share(&self, investor: &str) -> Decimal {
+        if self.total.is_zero() {
+            return Decimal::ZERO;
+        }
+        self.by_investor.get(investor).copied().unwrap_or_default() / self.total
+    }
+
+    fn judged(&self, config: &SurveillanceConfig) -> bool {
+        self.trades >= config.concentration_min_trades
+            && self.total >= config.concentration_min_daily_volume
+    }
+
+    fn concentrated(&self, investor: &str, config: &SurveillanceConfig) -> bool {
+        self.judged(config) && self.share(investor) > config.concentration_share
+    }
+}
+
+/// Concentration check after `trade`. `day_trades` are the asset's trades
+/// of the same day (the caller picks the day), with or without `trade`
+/// itself; trades of other assets are ignored.
+pub fn detect_concentration(
+    trade: &ExecutedTrade,
+    day_trades: &[ExecutedTrade],
+    config: &SurveillanceConfig,
+) -> Vec<AlertDraft> {
+    let same_asset = || {
+        day_trades
+            .iter()
+            .filter(|t| t.asset_id == trade.asset_id && t.trade_id != trade.trade_id)
+    };
+    let before = DayVolume::of(same_asset());
+    let after = DayVolume::of(same_asset().chain(std::iter::once(trade)));
+
+    let mut investors = vec![trade.buyer_investor_id.as_str()];
+    if trade.seller_investor_id != trade.buyer_investor_id {
+        investors.push(trade.seller_investor_id.as_str());
+    }
+    investors
+        .into_iter()
+        .filter(|inv| after.concentrated(inv, config) && !before.concentrated(inv, config))
+        .map(|inv| {
+            let share = after.share(inv);
+            let severity = if share > config.concentration_share * Decimal::TWO {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let volume = after.by_investor.get(inv).copied().unwrap_or_default();
+            AlertDraft {
+                rule: AlertRule::Concentration,
+                severity,
+                message: format!(
+                    "investor {inv} traded {volume} of {} units of {} today ({}%, above {}%)",
+                    after.total,
+                    trade.asset_id,
+                    (share * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
+                    (config.concentration_share * Decimal::ONE_HUNDRED).normalize()
+                ),
+                trade_id: trade.trade_id.clone(),
+                asset_id: trade.asset_id.clone(),
+                investor_ids: vec![inv.to_owned()],
+                details: serde_json::json!({
+                    "investor_id": inv,
+                    "investor_volume": amount_json(volume),
+                    "daily_volume": amount_json(after.total),
+                    "share": amount_json(share.round_dp(6).normalize()),
+                    "threshold": amount_json(config.concentration_share),
+                    "trades_today": after.trades,
+                    "counts": "buy_and_sell",
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Price-deviation check of `trade` against the previous trade in the same
+/// asset (`None` for the first trade).
+pub fn detect_price_deviation(
+    trade: &ExecutedTrade,
+    previous: Option<&ExecutedTrade>,
+    config: &SurveillanceConfig,
+) -> Option<AlertDraft> {
+    let previous = previous?;
+    if previous.price <= Decimal::ZERO {
+        return None;
+    }
+    let change = (trade.price - previous.price) / previous.price;
+    let deviation = change.abs();
+    if deviation <= config.price_deviation {
+        return None;
+    }
+    let severity = if deviation > config.price_deviation * Decimal::TWO {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    Some(AlertDraft {
+        rule: AlertRule::PriceDeviation,
+        severity,
+        message: format!(
+            "trade {} in {} at {} moved {}% from the previous trade at {} (threshold {}%)",
+            trade.trade_id,
+            trade.asset_id,
+            trade.price,
+            (change * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
+            previous.price,
+            (config.price_deviation * Decimal::ONE_HUNDRED).normalize()
+        ),
+        trade_id: trade.trade_id.clone(),
+        asset_id: trade.asset_id.clone(),
+        investor_ids: vec![
+            trade.buyer_investor_id.clone(),
+            trade.seller_investor_id.clone(),
+        ],
+        details: serde_json::json!({
+            "price": amount_json(trade.price),
+            "previous_price": amount_json(previous.price),
+            "previous_trade_id": previous.trade_id,
+            "change": amount_json(change.round_dp(6).normalize()),
+            "threshold": amount_json(config.price_deviation),
+        }),
+    })
+}
+
+/// What the detectors need to know besides the trade.
+#[derive(Debug, Clone, Default)]
+pub struct SurveillanceContext<'a> {
+    /// Beneficial owners of each investor.
+    pub beneficial_owners: HashMap<String, BTreeSet<String>>,
+    /// The asset's trades of the same day.
+    pub day_trades: &'a [ExecutedTrade],
+    /// The asset's previous trade.
+    pub previous_trade: Option<&'a ExecutedTrade>,
+}
+
+/// Runs every detector on one trade.
+pub fn surveil(
+    trade: &ExecutedTrade,
+    context: &SurveillanceContext<'_>,
+    config: &SurveillanceConfig,
+) -> Vec<AlertDraft> {
+    let mut alerts = Vec::new();
+    alerts.extend(detect_wash_trade(trade, &context.beneficial_owners));
+    alerts.extend(detect_concentration(trade, context.day_trades, config));
+    alerts.extend(detect_price_deviation(
+        trade,
+        context.previous_trade,
+        config,
+    ));
+    alerts
+}

@@ -1,0 +1,1 @@
+../platform/20261125000001_platform.sql
