@@ -24,6 +24,11 @@ macro_rules! prefixed_id {
             pub fn uuid(self) -> $crate::__rt::uuid::Uuid {
                 self.0
             }
+
+            /// For ids in paths: a malformed id names nothing, so it is simply not found.
+            pub fn parse_or_404(s: &str, what: &str) -> Result<Self, $crate::ApiError> {
+                Self::parse(s).ok_or_else(|| $crate::ApiError::not_found(what, s))
+            }
         }
 
         impl ::std::fmt::Display for $name {
@@ -166,6 +171,12 @@ mod tests {
         assert!(TestId::parse("tst_123").is_none());
         assert!(TestId::parse(&format!("{id}0")).is_none());
         assert!(serde_json::from_str::<TestId>("42").is_err());
+    }
+
+    #[test]
+    fn malformed_path_ids_are_not_found() {
+        let e = TestId::parse_or_404("tst_nope", "thing").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::NotFound);
     }
 
     #[test]
