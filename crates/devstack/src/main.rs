@@ -198,15 +198,13 @@ async fn run_services(
             ),
             Err(e) => first_error = Some(e),
         },
-        Some(done) = tasks.join_next() => {
-            first_error = Some(task_error(done));
-        }
+        Some(done) = tasks.join_next() => first_error = task_error(done, shutdown),
         () = shutdown.cancelled() => {}
     }
-    if first_error.is_none() {
+    if first_error.is_none() && !shutdown.is_cancelled() {
         tokio::select! {
             () = shutdown.cancelled() => {}
-            Some(done) = tasks.join_next() => first_error = Some(task_error(done)),
+            Some(done) = tasks.join_next() => first_error = task_error(done, shutdown),
         }
     }
     tracing::info!("stopping");
@@ -222,13 +220,16 @@ async fn run_services(
     }
 }
 
+/// A task that ends before shutdown was asked for is a failure; one ending after is expected.
 fn task_error(
     done: Result<(&'static str, anyhow::Result<()>), tokio::task::JoinError>,
-) -> anyhow::Error {
+    shutdown: &CancellationToken,
+) -> Option<anyhow::Error> {
     match done {
-        Ok((name, Ok(()))) => anyhow!("{name} stopped unexpectedly"),
-        Ok((name, Err(e))) => e.context(format!("{name} failed")),
-        Err(e) => anyhow!("a service crashed: {e}"),
+        Ok((_, Ok(()))) if shutdown.is_cancelled() => None,
+        Ok((name, Ok(()))) => Some(anyhow!("{name} stopped unexpectedly")),
+        Ok((name, Err(e))) => Some(e.context(format!("{name} failed"))),
+        Err(e) => Some(anyhow!("a service crashed: {e}")),
     }
 }
 

@@ -400,7 +400,8 @@ where
             }
         },
     );
-    tracing::info!(service = common.service, port = common.port, "listening");
+    let addr = listener.local_addr()?;
+    tracing::info!(service = common.service, %addr, "listening");
     serve(listener, router, shutdown).await?;
     let _ = purge.await;
     platform.pool.close().await;

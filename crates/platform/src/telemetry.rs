@@ -34,7 +34,10 @@ pub fn init(format: LogFormat, default_filter: &str) {
             .with_span_list(false)
             .with_span_events(FmtSpan::NONE)
             .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+        LogFormat::Pretty => builder
+            .compact()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .try_init(),
     };
     // Already installed: keep the first one.
     drop(result);
