@@ -12,6 +12,7 @@ use crate::claims::Claims;
 use crate::config::IamConfig;
 use crate::error::AuthError;
 use crate::jwks::{HttpJwksSource, JwksSource, KeyCache, KeyLookupError};
+use crate::verified::{self, VerifiedTokens};
 
 pub const X_IAM_ORG: &str = "x-iam-org";
 pub const X_IAM_USER: &str = "x-iam-user";
@@ -35,6 +36,7 @@ struct Inner {
     config: IamConfig,
     keys: KeyCache,
     validation: Validation,
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -74,6 +76,7 @@ impl Authenticator {
                 config,
                 keys,
                 validation,
+                verified: VerifiedTokens::default(),
             }),
         }
     }
@@ -97,6 +100,15 @@ impl Authenticator {
     pub async fn validate_token(&self, token: &str) -> Result<Claims, AuthError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(invalid_token());
+        }
+        let cache_key = verified::key(token);
+        let keys = &self.inner.keys;
+        if let Some(claims) = self
+            .inner
+            .verified
+            .get(&cache_key, self.inner.config.leeway, |kid| keys.has(kid))
+        {
+            return Ok(claims);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token())?;
         if header.alg != Algorithm::RS256 {
@@ -136,6 +148,7 @@ impl Authenticator {
                     _ => invalid_token(),
                 }
             })?;
+        self.inner.verified.put(cache_key, &kid, &data.claims);
         Ok(data.claims)
     }
 

@@ -241,6 +241,14 @@ impl KeyCache {
         }
     }
 
+    /// Whether `kid` is in the key set as last fetched (a key withdrawn by the IAM is not).
+    pub(crate) fn has(&self, kid: &str) -> bool {
+        self.keys
+            .read()
+            .map(|keys| keys.contains_key(kid))
+            .unwrap_or(false)
+    }
+
     /// Fetches now, regardless of the throttle; for warm-up and readiness checks.
     pub(crate) async fn refresh(&self) -> Result<usize, JwksError> {
         let mut state = self.refresh.lock().await;

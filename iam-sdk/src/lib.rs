@@ -40,6 +40,7 @@ mod error;
 mod http_client;
 mod jwks;
 mod token_source;
+mod verified;
 
 pub use authenticator::{Authenticator, X_IAM_ORG, X_IAM_ROLES, X_IAM_USER, is_valid_org_id};
 pub use caller::{ADMIN_ROLE, Caller, CallerKind, INTERNAL_ROLE};

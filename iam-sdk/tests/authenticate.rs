@@ -691,3 +691,34 @@ async fn clones_share_the_key_cache() {
     assert_eq!(source.fetches(), 1);
     assert_eq!(Arc::strong_count(&source), 2);
 }
+
+#[tokio::test]
+async fn a_verified_token_expires_even_when_remembered() {
+    let cfg = config().leeway(Duration::ZERO);
+    let auth = Authenticator::with_source(cfg, CountingSource::issuer());
+    let mut claims = alice();
+    claims["exp"] = json!(now() + 1);
+    let token = sign(&claims);
+    auth_with(&auth, &token, &[]).await.unwrap();
+    // The second use is answered from the verified-token cache ...
+    auth_with(&auth, &token, &[]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // ... but never past the token's own expiry.
+    assert_unauthenticated(auth_with(&auth, &token, &[]).await, "token expired");
+}
+
+#[tokio::test]
+async fn a_remembered_token_still_obeys_the_tenant_rules() {
+    let auth = authenticator(CountingSource::issuer());
+    let token = sign(&alice());
+    auth_with(&auth, &token, &[]).await.unwrap();
+    let e = auth_with(&auth, &token, &[("x-iam-org", "globex")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_code(), ErrorCode::Forbidden);
+    // A one-byte change to the signature is not the remembered token.
+    let mut forged = token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_unauthenticated(auth_with(&auth, &forged, &[]).await, "invalid token");
+}

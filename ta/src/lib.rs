@@ -1,8 +1,21 @@
-//! The TA service. Transfer agent: securities, cap table, transfers, holdings, dividends, corporate actions and statements.
+//! The TA service. Transfer agent: securities, cap table, transfers, holdings, dividends,
+//! corporate actions and statements.
+//!
+//! Every cap-table rule is the `captable` engine's; this crate stores its journal and the
+//! state derived from it (see [`store::ledger`]), serialises changes per security, and
+//! answers the API.
 
+pub mod clock;
+pub mod ids;
+pub mod jobs;
+pub mod ocf;
+pub mod refusal;
 pub mod routes;
+pub mod store;
+pub mod views;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use platform::config::{CommonConfig, Env};
@@ -12,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use clock::Clock;
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/ta");
 
 pub const SERVICE: &str = "ta";
@@ -19,13 +34,19 @@ pub const DEFAULT_PORT: u16 = 8100;
 
 pub const INFO: ApiInfo = ApiInfo {
     title: "TA",
-    description: "Transfer agent: securities, cap table, transfers, holdings, dividends, corporate actions and statements.",
+    description: "Transfer agent: securities, cap table, transfers, holdings, dividends, corporate actions and statements.\n\n\
+Every change to the register is a journal entry that takes effect on the UTC date it is recorded; entries are never back- or forward-dated, so the register as of any past date is a prefix of the journal. \
+Changes to one security are serialised; a change either is recorded with everything it implies (lots, totals, realised gains, cash in lieu) or leaves nothing behind. \
+Investors are the BD's `inv_…` ids: the TA checks their form, not their existence (the ATS and BD run compliance before asking for a transfer). \
+Transferable quantities exclude what the TA knows (holding periods, lock-ups, shares reserved by a pending right of first refusal); open sell orders are the ATS's to subtract.",
     version: env!("CARGO_PKG_VERSION"),
 };
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
+    /// How often the job records lapsed rights of first refusal (`TA_ROFR_INTERVAL_SECS`).
+    pub rofr_interval: Duration,
 }
 
 impl Config {
@@ -35,8 +56,15 @@ impl Config {
 
     pub fn from_source(mut env: Env) -> anyhow::Result<Self> {
         let common = CommonConfig::read(&mut env, SERVICE, DEFAULT_PORT);
+        let rofr_interval = env.secs("TA_ROFR_INTERVAL_SECS", 60);
+        if rofr_interval.is_zero() {
+            env.error("TA_ROFR_INTERVAL_SECS: must be at least 1");
+        }
         env.finish()?;
-        Ok(Self { common })
+        Ok(Self {
+            common,
+            rofr_interval,
+        })
     }
 }
 
@@ -44,6 +72,13 @@ impl Config {
 pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.platform.pool
+    }
 }
 
 impl FromRef<AppState> for iam_sdk::Authenticator {
@@ -54,12 +89,43 @@ impl FromRef<AppState> for iam_sdk::Authenticator {
 
 /// The whole HTTP surface; tests serve it on port 0.
 pub fn router(platform: &Platform, config: &Config) -> axum::Router {
+    router_with_clock(platform, config, Clock::system())
+}
+
+/// [`router`] with a given clock (tests pin the date).
+pub fn router_with_clock(platform: &Platform, config: &Config, clock: Clock) -> axum::Router {
     let state = AppState {
         platform: platform.clone(),
         config: Arc::new(config.clone()),
+        clock,
     };
     let api = OpenApiRouter::new()
+        .routes(routes!(
+            routes::securities::create_security,
+            routes::securities::list_securities
+        ))
+        .routes(routes!(routes::securities::get_security))
+        .routes(routes!(routes::ocf::get_ocf))
+        .routes(routes!(
+            routes::transfers::create_transfer,
+            routes::transfers::list_transfers
+        ))
+        .routes(routes!(routes::transfers::get_transfer))
+        .routes(routes!(routes::transfers::decide_rofr))
         .routes(routes!(routes::holdings::list_holdings))
+        .routes(routes!(routes::holdings::investor_holdings))
+        .routes(routes!(
+            routes::dividends::create_dividend,
+            routes::dividends::list_dividends
+        ))
+        .routes(routes!(routes::dividends::get_dividend))
+        .routes(routes!(
+            routes::actions::create_action,
+            routes::actions::list_actions
+        ))
+        .routes(routes!(routes::actions::get_action))
+        .routes(routes!(routes::shareholders::registry))
+        .routes(routes!(routes::statements::statement))
         .with_state(state);
     platform.router(api, INFO)
 }
@@ -70,15 +136,20 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     serve(config, listener, shutdown).await
 }
 
-/// Serves on an already bound listener (the devstack binds every port first).
+/// Serves on an already bound listener (the devstack binds every port first), with the
+/// job that records lapsed rights of first refusal.
 pub async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let common = config.common.clone();
+    let jobs_shutdown = shutdown.clone();
     platform::app::run(&common, &MIGRATOR, listener, shutdown, |p| {
-        Ok(router(p, &config))
+        let clock = Clock::system();
+        let job = jobs::RofrLapseJob::new(p.pool.clone(), clock.clone());
+        job.spawn(config.rofr_interval, jobs_shutdown);
+        Ok(router_with_clock(p, &config, clock))
     })
     .await
 }

@@ -86,6 +86,10 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
 
 /// A missing field is reported at its parent's path; name the field itself.
 fn field_name(path: &str, message: &str) -> String {
+    // serde_json's arbitrary-precision numbers are a private map; the field is its parent.
+    let path = path
+        .strip_suffix(".$serde_json::private::Number")
+        .unwrap_or(path);
     let missing = message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next());
@@ -209,6 +213,16 @@ mod tests {
         let e = err(r#"{"quantity":"1","side":"sell"}"#);
         assert!(e.details["fields"].get("side").is_some(), "{:?}", e.details);
         let e = err(r#"{"quantity":"abc","side":"buy"}"#);
+        assert!(
+            e.details["fields"].get("quantity").is_some(),
+            "{:?}",
+            e.details
+        );
+    }
+
+    #[test]
+    fn oversized_numbers_name_their_field() {
+        let e = err(r#"{"quantity":1e400,"side":"buy"}"#);
         assert!(
             e.details["fields"].get("quantity").is_some(),
             "{:?}",
