@@ -1,49 +1,55 @@
-//! The BD service. Broker-dealer: investors, KYC, accreditation, compliance, surveillance, reporting and venue routing.
+//! The BD service. Broker-dealer: investors, KYC, accreditation, compliance, surveillance,
+//! reporting and venue routing.
 
+pub mod config;
+pub mod facts;
+pub mod ids;
 pub mod routes;
+pub mod screening;
+pub mod store;
+pub mod wire;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use platform::config::{CommonConfig, Env};
 use platform::{ApiInfo, Platform};
+use sanctions::SanctionsList;
+use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/bd");
+pub use config::{Config, DEFAULT_PORT, SERVICE};
 
-pub const SERVICE: &str = "bd";
-pub const DEFAULT_PORT: u16 = 8090;
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/bd");
 
 pub const INFO: ApiInfo = ApiInfo {
     title: "BD",
-    description: "Broker-dealer: investors, KYC, accreditation, compliance, surveillance, reporting and venue routing.",
+    description: "Broker-dealer: investors, KYC/KYB with OFAC screening, accreditation, \
+pre-trade and settlement compliance, post-trade surveillance, and CAT/OATS reporting.\n\n\
+Roles: `admin` may do everything in its organization; `compliance` manages investors, KYC, \
+accreditation, surveillance and reports; `trader` and `viewer` read an investor's compliance \
+summary only. Endpoints marked internal take the platform services' client-credentials tokens \
+(with `X-IAM-Org`) and refuse user tokens, admins included, with 403.\n\n\
+Events: the ATS delivers `order.accepted`, `order.rejected`, `order.cancelled` and \
+`order.expired` to `POST /v1/events` and `trade.executed` to `POST /v1/compliance/post-trade` \
+(either endpoint takes any of the five). Each event is applied once: the BD keeps every event \
+id per organization and answers a replay 200 with `duplicate: true` and no effect.",
     version: env!("CARGO_PKG_VERSION"),
 };
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub common: CommonConfig,
-}
-
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_source(Env::from_process())
-    }
-
-    pub fn from_source(mut env: Env) -> anyhow::Result<Self> {
-        let common = CommonConfig::read(&mut env, SERVICE, DEFAULT_PORT);
-        env.finish()?;
-        Ok(Self { common })
-    }
-}
 
 #[derive(Clone)]
 pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
+    pub sanctions: Arc<SanctionsList>,
+}
+
+impl AppState {
+    pub fn pool(&self) -> &PgPool {
+        &self.platform.pool
+    }
 }
 
 impl FromRef<AppState> for iam_sdk::Authenticator {
@@ -52,14 +58,39 @@ impl FromRef<AppState> for iam_sdk::Authenticator {
     }
 }
 
-/// The whole HTTP surface; tests serve it on port 0.
-pub fn router(platform: &Platform, config: &Config) -> axum::Router {
+/// The whole HTTP surface; tests serve it on port 0 with a list loaded once per test binary.
+pub fn router(platform: &Platform, config: &Config, sanctions: Arc<SanctionsList>) -> axum::Router {
     let state = AppState {
         platform: platform.clone(),
         config: Arc::new(config.clone()),
+        sanctions,
     };
     let api = OpenApiRouter::new()
-        .routes(routes!(routes::investors::list_investors))
+        .routes(routes!(
+            routes::investors::create_investor,
+            routes::investors::list_investors
+        ))
+        .routes(routes!(routes::investors::get_investor))
+        .routes(routes!(routes::kyc::run_kyc))
+        .routes(routes!(routes::kyc::provider_webhook))
+        .routes(routes!(
+            routes::accreditation::create_accreditation,
+            routes::accreditation::list_accreditations
+        ))
+        .routes(routes!(routes::compliance::investor_compliance))
+        .routes(routes!(routes::compliance::pre_trade))
+        .routes(routes!(routes::compliance::settlement))
+        .routes(routes!(routes::compliance::get_check))
+        .routes(routes!(routes::events::post_trade))
+        .routes(routes!(routes::events::order_events))
+        .routes(routes!(routes::surveillance::list_alerts))
+        .routes(routes!(routes::surveillance::get_alert))
+        .routes(routes!(routes::surveillance::review_alert))
+        .routes(routes!(routes::surveillance::close_alert))
+        .routes(routes!(routes::reporting::cat_report))
+        .routes(routes!(routes::reporting::oats_report))
+        .routes(routes!(routes::reporting::list_securities))
+        .routes(routes!(routes::reporting::put_security))
         .with_state(state);
     platform.router(api, INFO)
 }
@@ -70,15 +101,25 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     serve(config, listener, shutdown).await
 }
 
-/// Serves on an already bound listener (the devstack binds every port first).
+/// Serves on an already bound listener (the devstack binds every port first). The OFAC list is
+/// loaded first: a missing or malformed list stops the start with the file and line at fault.
 pub async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let load = config.clone();
+    let sanctions = tokio::task::spawn_blocking(move || load.load_sanctions()).await??;
     let common = config.common.clone();
     platform::app::run(&common, &MIGRATOR, listener, shutdown, |p| {
-        Ok(router(p, &config))
+        tracing::info!(
+            entries = sanctions.len(),
+            version = %sanctions.info().version(),
+            dir = %config.ofac_dir.display(),
+            kyc_provider = config.kyc.0.name(),
+            "OFAC SDN list loaded"
+        );
+        Ok(router(p, &config, sanctions))
     })
     .await
 }

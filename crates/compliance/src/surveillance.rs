@@ -325,8 +325,13 @@ pub fn detect_price_deviation(
     if previous.price <= Decimal::ZERO {
         return None;
     }
-    let change = (trade.price - previous.price) / previous.price;
-    let deviation = change.abs();
+    // A move too large for a Decimal (a tiny previous price) is beyond any threshold: it
+    // raises a high alert instead of overflowing.
+    let change = trade
+        .price
+        .checked_sub(previous.price)
+        .and_then(|d| d.checked_div(previous.price));
+    let deviation = change.map_or(Decimal::MAX, |c| c.abs());
     if deviation <= config.price_deviation {
         return None;
     }
@@ -335,6 +340,12 @@ pub fn detect_price_deviation(
     } else {
         Severity::Medium
     };
+    let percent = change
+        .and_then(|c| c.checked_mul(Decimal::ONE_HUNDRED))
+        .map_or_else(
+            || "more than 7.9e28".to_owned(),
+            |p| p.round_dp(2).normalize().to_string(),
+        );
     Some(AlertDraft {
         rule: AlertRule::PriceDeviation,
         severity,
@@ -343,7 +354,7 @@ pub fn detect_price_deviation(
             trade.trade_id,
             trade.asset_id,
             trade.price,
-            (change * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
+            percent,
             previous.price,
             (config.price_deviation * Decimal::ONE_HUNDRED).normalize()
         ),
@@ -357,7 +368,10 @@ pub fn detect_price_deviation(
             "price": amount_json(trade.price),
             "previous_price": amount_json(previous.price),
             "previous_trade_id": previous.trade_id,
-            "change": amount_json(change.round_dp(6).normalize()),
+            "change": change.map_or_else(
+                || serde_json::Value::String("overflow".into()),
+                |c| amount_json(c.round_dp(6).normalize())
+            ),
             "threshold": amount_json(config.price_deviation),
         }),
     })

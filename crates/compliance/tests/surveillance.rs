@@ -243,6 +243,30 @@ fn price_deviation_threshold_is_configurable() {
     );
 }
 
+#[test]
+fn price_deviation_beyond_decimal_range_is_an_alert_not_a_panic() {
+    // The move from a tiny price to a large one does not fit in a Decimal (> 7.9e28).
+    let cfg = SurveillanceConfig::default();
+    let prev = trade(
+        "trd_p",
+        "inv_a",
+        "inv_b",
+        "1",
+        "0.0000000000000000000000000001",
+    );
+    let t = trade(
+        "trd_n",
+        "inv_c",
+        "inv_d",
+        "1",
+        "79228162514264337593543950335",
+    );
+    let alert = detect_price_deviation(&t, Some(&prev), &cfg).expect("alert");
+    assert_eq!(alert.severity, Severity::High);
+    assert_eq!(alert.details["change"], "overflow");
+    assert!(alert.message.contains("more than"), "{}", alert.message);
+}
+
 // ---------------------------------------------------------------- all together
 
 #[test]
