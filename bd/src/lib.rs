@@ -30,7 +30,10 @@ pub const INFO: ApiInfo = ApiInfo {
 pre-trade and settlement compliance, post-trade surveillance, and CAT/OATS reporting.\n\n\
 Roles: `admin` may do everything in its organization; `compliance` manages investors, KYC, \
 accreditation, surveillance and reports; `trader` and `viewer` read an investor's compliance \
-summary only. Endpoints marked internal take the platform services' client-credentials tokens \
+summary only. Compliance officers decide what the rules leave to a person (a weak OFAC match, \
+an identity the provider has not verified, an accreditation edge case) with the `decision` \
+endpoints; every check, decision and change of an investor is kept for audit \
+(`GET /v1/investors/{id}/checks`). Endpoints marked internal take the platform services' client-credentials tokens \
 (with `X-IAM-Org`) and refuse user tokens, admins included, with 403.\n\n\
 Events: the ATS delivers `order.accepted`, `order.rejected`, `order.cancelled` and \
 `order.expired` to `POST /v1/events` and `trade.executed` to `POST /v1/compliance/post-trade` \
@@ -70,13 +73,19 @@ pub fn router(platform: &Platform, config: &Config, sanctions: Arc<SanctionsList
             routes::investors::create_investor,
             routes::investors::list_investors
         ))
-        .routes(routes!(routes::investors::get_investor))
+        .routes(routes!(
+            routes::investors::get_investor,
+            routes::investors::patch_investor
+        ))
+        .routes(routes!(routes::history::list_investor_checks))
         .routes(routes!(routes::kyc::run_kyc))
+        .routes(routes!(routes::decisions::kyc_decision))
         .routes(routes!(routes::kyc::provider_webhook))
         .routes(routes!(
             routes::accreditation::create_accreditation,
             routes::accreditation::list_accreditations
         ))
+        .routes(routes!(routes::decisions::accreditation_decision))
         .routes(routes!(routes::compliance::investor_compliance))
         .routes(routes!(routes::compliance::pre_trade))
         .routes(routes!(routes::compliance::settlement))

@@ -1,6 +1,9 @@
 //! Sanctions screening of an investor (and, for an entity, of each beneficial owner) against
 //! the OFAC SDN list, and the jurisdiction check, with the `sanctions` crate's rules. Pure: the
-//! list, thresholds and jurisdictions are inputs.
+//! list, thresholds, jurisdictions and the false positives a compliance officer approved are
+//! inputs.
+
+use std::collections::{BTreeSet, HashMap};
 
 use sanctions::{
     Decision, PartyType, SanctionedJurisdictions, SanctionsList, ScreeningConfig, ScreeningRequest,
@@ -24,6 +27,53 @@ pub struct Party {
     pub party_type: PartyType,
     pub date_of_birth: Option<Date>,
     pub country: String,
+}
+
+impl Party {
+    /// Who this party is for a false positive: the normalised name (tokens sorted), the date
+    /// of birth and the party type. Another name, date of birth or type is another party.
+    pub fn key(&self) -> String {
+        party_key(&self.name, self.date_of_birth, self.party_type)
+    }
+}
+
+/// See [`Party::key`].
+pub fn party_key(name: &str, date_of_birth: Option<Date>, party_type: PartyType) -> String {
+    let t = match party_type {
+        PartyType::Individual => "individual",
+        PartyType::Entity => "entity",
+    };
+    let dob = date_of_birth.map(|d| d.to_string()).unwrap_or_default();
+    format!("{}|{dob}|{t}", sanctions::normalize_sorted(name))
+}
+
+/// The SDN entries a compliance officer approved as false positives, per party key, for the
+/// list version being screened against, with the decisions that approved them.
+#[derive(Debug, Clone, Default)]
+pub struct FalsePositives {
+    pub by_party: HashMap<String, ClearedParty>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClearedParty {
+    pub ent_nums: BTreeSet<u64>,
+    pub decisions: BTreeSet<String>,
+}
+
+impl FalsePositives {
+    pub fn add(&mut self, party_key: &str, ent_nums: &[u64], decision: &str) {
+        let e = self.by_party.entry(party_key.to_owned()).or_default();
+        e.ent_nums.extend(ent_nums.iter().copied());
+        e.decisions.insert(decision.to_owned());
+    }
+
+    /// The approval covering a review of `party` whose matches are `ent_nums`: every matched
+    /// entry must have been approved for this very party.
+    fn covering(&self, party: &Party, ent_nums: &[u64]) -> Option<&ClearedParty> {
+        self.by_party
+            .get(&party.key())
+            .filter(|c| ent_nums.iter().all(|e| c.ent_nums.contains(e)))
+    }
 }
 
 /// The sanctions status of an investor, as the compliance rules read it.
@@ -53,6 +103,9 @@ pub struct ScreeningOutcome {
     pub parties: Vec<Value>,
     /// The matched SDN entries of every party, flattened (best first per party).
     pub matches: Vec<Value>,
+    /// Reviews kept clear by a compliance officer's earlier approval (party, entries, the
+    /// approving decisions).
+    pub false_positives: Vec<Value>,
     pub list_version: String,
 }
 
@@ -60,17 +113,21 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Screens every party's name and country.
+/// Screens every party's name and country. A party whose name alone is in review (weak matches
+/// only, no error) stays clear when `cleared` holds an approval for the same party key and every
+/// matched entry: a strong match, a sanctioned jurisdiction or a new entry is never cleared.
 pub fn screen(
     list: &SanctionsList,
     config: &ScreeningConfig,
     jurisdictions: &SanctionedJurisdictions,
     parties: &[Party],
+    cleared: &FalsePositives,
 ) -> ScreeningOutcome {
     let mut status = SanctionsStatus::Clear;
     let mut reasons = Vec::new();
     let mut out_parties = Vec::new();
     let mut all_matches = Vec::new();
+    let mut false_positives = Vec::new();
     for p in parties {
         let who = json!({"party": p.role, "position": p.position, "name": p.name});
         // Jurisdiction: residents of comprehensively sanctioned countries are refused.
@@ -101,8 +158,13 @@ pub fn screen(
         request.party_type = Some(p.party_type);
         request.date_of_birth = p.date_of_birth;
         request.country = Some(p.country.clone());
+        let mut carried: Option<&ClearedParty> = None;
         let (decision, result_json) = match list.screen(&request, config) {
             Ok(r) => {
+                if r.decision == Decision::Review {
+                    let ents: Vec<u64> = r.matches.iter().map(|m| m.ent_num).collect();
+                    carried = cleared.covering(p, &ents);
+                }
                 let matches: Vec<Value> = r
                     .matches
                     .iter()
@@ -128,6 +190,7 @@ pub fn screen(
                             "dates_of_birth": m.dates_of_birth,
                             "date_of_birth_match": m.date_of_birth_match,
                             "country_match": m.country_match,
+                            "false_positive": carried.is_some(),
                         })
                     })
                     .collect();
@@ -150,8 +213,29 @@ pub fn screen(
             ),
         };
         let best = result_json["matches"].get(0).cloned();
+        let mut party = who;
+        if let Some(c) = carried {
+            let ents: Vec<u64> = result_json["matches"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["ent_num"].as_u64())
+                .collect();
+            let fp = json!({
+                "party": p.role,
+                "position": p.position,
+                "name": p.name,
+                "party_key": p.key(),
+                "ent_nums": ents,
+                "decision_check_ids": c.decisions,
+                "carried": true,
+            });
+            party["false_positive"] = fp.clone();
+            false_positives.push(fp);
+        }
         match decision {
             Decision::Clear => {}
+            Decision::Review if carried.is_some() => {}
             Decision::Review => {
                 status = status.max(SanctionsStatus::Review);
                 reasons.push(
@@ -207,7 +291,7 @@ pub fn screen(
                 );
             }
         }
-        let mut party = who;
+        party["party_key"] = json!(p.key());
         party["country"] = json!(p.country);
         party["jurisdiction"] = json!(if sanctioned_country {
             "sanctioned"
@@ -222,6 +306,7 @@ pub fn screen(
         reasons,
         parties: out_parties,
         matches: all_matches,
+        false_positives,
         list_version: list.info().version(),
     }
 }
@@ -260,6 +345,7 @@ mod tests {
             &ScreeningConfig::default(),
             &SanctionedJurisdictions::default(),
             parties,
+            &FalsePositives::default(),
         )
     }
 
@@ -291,5 +377,69 @@ mod tests {
         let o = run(&[entity, owner]);
         assert_eq!(o.status, SanctionsStatus::Hit);
         assert_eq!(o.matches[0]["party"], "beneficial_owner");
+    }
+
+    #[test]
+    fn an_approved_false_positive_stays_clear_for_the_same_party_and_entries() {
+        let weak = person("Manuel Noriega", "PA");
+        let first = run(std::slice::from_ref(&weak));
+        assert_eq!(first.status, SanctionsStatus::Review);
+        let ents: Vec<u64> = first
+            .matches
+            .iter()
+            .filter_map(|m| m["ent_num"].as_u64())
+            .collect();
+        assert!(ents.contains(&1572), "{:?}", first.matches);
+        let screen_with = |parties: &[Party], cleared: &FalsePositives| {
+            screen(
+                &LIST,
+                &ScreeningConfig::default(),
+                &SanctionedJurisdictions::default(),
+                parties,
+                cleared,
+            )
+        };
+
+        let mut cleared = FalsePositives::default();
+        cleared.add(&weak.key(), &ents, "chk_1");
+        let again = screen_with(std::slice::from_ref(&weak), &cleared);
+        assert_eq!(again.status, SanctionsStatus::Clear);
+        assert!(again.reasons.is_empty());
+        assert_eq!(again.false_positives.len(), 1);
+        assert_eq!(again.false_positives[0]["decision_check_ids"][0], "chk_1");
+        assert_eq!(again.matches[0]["false_positive"], true);
+
+        // An entry the officer did not see re-opens the review.
+        let mut partial = FalsePositives::default();
+        partial.add(&weak.key(), &ents[1..], "chk_1");
+        assert_eq!(
+            screen_with(std::slice::from_ref(&weak), &partial).status,
+            SanctionsStatus::Review
+        );
+
+        // Another date of birth is another person.
+        let mut other = weak.clone();
+        other.date_of_birth = time::Date::from_calendar_date(1950, time::Month::May, 1).ok();
+        assert_eq!(
+            screen_with(&[other], &cleared).status,
+            SanctionsStatus::Review
+        );
+
+        // A strong match is never cleared, even with its entry approved.
+        let strong = person("Manuel Antonio Noriega", "PA");
+        let mut cleared = FalsePositives::default();
+        cleared.add(&strong.key(), &[1572], "chk_1");
+        assert_eq!(
+            screen_with(&[strong], &cleared).status,
+            SanctionsStatus::Hit
+        );
+        // Nor is a sanctioned jurisdiction.
+        let mut cleared = FalsePositives::default();
+        let iranian = person("Manuel Noriega", "IR");
+        cleared.add(&iranian.key(), &ents, "chk_1");
+        assert_eq!(
+            screen_with(&[iranian], &cleared).status,
+            SanctionsStatus::Hit
+        );
     }
 }

@@ -506,3 +506,74 @@ async fn the_dev_provider_has_no_webhooks(pool: sqlx::PgPool) {
     let got = webhook(&app, "sumsub", "{}", "00").await;
     assert_error(&got, 404, "NOT_FOUND");
 }
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn an_officers_decision_holds_against_the_providers_later_events(pool: sqlx::PgPool) {
+    let app = app_with(pool, &[], Some(async_provider())).await;
+    let id = create(&app, individual("Grace Hopper", "US")).await;
+    let first = kyc(&app, &id).await;
+    assert_eq!(first["status"], "review");
+    // The officer rejects the identity while the provider is still reviewing.
+    let (s, d) = post(
+        &app,
+        &format!("/v1/investors/{id}/kyc/decision"),
+        "acme/carla",
+        json!({"decision": "reject", "note": "forged passport", "check_id": first["id"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{d}");
+    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    // The provider's later approval is recorded, not applied.
+    let green = reviewed(&id, "GREEN", "corr-1", now);
+    let (s, v) = webhook(&app, "sumsub", &green, &sign(&green)).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("held")), "{v}");
+    let (_, inv) = get(&app, &format!("/v1/investors/{id}"), "acme/carla").await;
+    assert_eq!(inv["kyc_status"], "rejected");
+    assert_eq!(inv["kyc_check_id"], d["id"]);
+    let (_, update) = get(
+        &app,
+        &format!("/v1/compliance/checks/{}", v["check_id"].as_str().unwrap()),
+        "acme/carla",
+    )
+    .await;
+    assert_eq!(update["details"]["applied"], false);
+    assert_eq!(update["details"]["held_by"], "kyc_decision");
+
+    // An officer's approval: a later provider rejection still applies.
+    let other = create(&app, individual("Ada Lovelace", "GB")).await;
+    let check = kyc(&app, &other).await;
+    let (s, _) = post(
+        &app,
+        &format!("/v1/investors/{other}/kyc/decision"),
+        "acme/carla",
+        json!({"decision": "approve", "note": "verified in person", "check_id": check["id"]}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let red = reviewed(&other, "RED", "corr-2", now);
+    let (s, v) = webhook(&app, "sumsub", &red, &sign(&red)).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("applied")), "{v}");
+    let (_, inv) = get(&app, &format!("/v1/investors/{other}"), "acme/carla").await;
+    assert_eq!(inv["kyc_status"], "rejected");
+}
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn events_about_an_old_identity_are_not_applied(pool: sqlx::PgPool) {
+    let app = app_with(pool, &[], Some(async_provider())).await;
+    let id = create(&app, individual("Grace Hopper", "US")).await;
+    assert_eq!(kyc(&app, &id).await["status"], "review");
+    let (s, v) = patch(
+        &app,
+        &format!("/v1/investors/{id}"),
+        "acme/carla",
+        json!({"legal_name": "Grace Murray"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["update"]["kyc_invalidated"], true);
+    let green = reviewed(&id, "GREEN", "corr-1", time::OffsetDateTime::now_utc());
+    let (s, v) = webhook(&app, "sumsub", &green, &sign(&green)).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("held")), "{v}");
+    let (_, inv) = get(&app, &format!("/v1/investors/{id}"), "acme/carla").await;
+    assert_eq!(inv["kyc_status"], "none");
+}

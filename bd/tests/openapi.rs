@@ -20,6 +20,9 @@ async fn every_operation_is_documented(pool: sqlx::PgPool) {
         "/v1/investors",
         "/v1/investors/{id}",
         "/v1/investors/{id}/kyc",
+        "/v1/investors/{id}/kyc/decision",
+        "/v1/investors/{id}/accreditation/{check_id}/decision",
+        "/v1/investors/{id}/checks",
         "/v1/kyc/webhooks/{provider}",
         "/v1/investors/{id}/accreditation",
         "/v1/investors/{id}/compliance",
@@ -58,11 +61,18 @@ async fn every_operation_is_documented(pool: sqlx::PgPool) {
                 responses.keys().any(|k| k.starts_with('4')),
                 "{name}: no error response"
             );
-            if matches!(method.as_str(), "post" | "put") && path != "/v1/investors/{id}/kyc" {
+            if matches!(method.as_str(), "post" | "put" | "patch")
+                && path != "/v1/investors/{id}/kyc"
+            {
                 assert!(op.get("requestBody").is_some(), "{name}: no request body");
             }
         }
     }
+    assert!(paths["/v1/investors/{id}"].get("patch").is_some());
+    let decision = paths["/v1/investors/{id}/kyc/decision"]["post"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(decision.contains("list version") && decision.contains("licence"));
     let oats = &paths["/v1/reporting/oats"]["get"]["description"];
     assert!(oats.as_str().unwrap().contains("retired on 2021-09-01"));
 }

@@ -1,5 +1,7 @@
 //! The TA's notion of "today": every journal entry takes effect on the UTC date it is
-//! recorded. Tests pin the date to exercise holding periods, ROFR windows and as-of queries.
+//! recorded (a back-dated issuance on its `acquired_at`), and a dividend's record date is
+//! over once today is later. Tests pin and move the date to exercise holding periods, ROFR
+//! windows, dividend entitlements and as-of queries.
 
 use std::sync::{Arc, RwLock};
 

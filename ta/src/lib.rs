@@ -35,7 +35,8 @@ pub const DEFAULT_PORT: u16 = 8100;
 pub const INFO: ApiInfo = ApiInfo {
     title: "TA",
     description: "Transfer agent: securities, cap table, transfers, holdings, dividends, corporate actions and statements.\n\n\
-Every change to the register is a journal entry that takes effect on the UTC date it is recorded; entries are never back- or forward-dated, so the register as of any past date is a prefix of the journal. \
+Every change to the register is a journal entry that takes effect on the UTC date it is recorded, except an issuance with an earlier `acquired_at` (loading an existing cap table), which takes effect on that date; \
+such an issuance may not be dated before the security's latest entry, so each security's register is kept in date order and the register as of any past date is the entries effective by then. Nothing is forward-dated. \
 Changes to one security are serialised; a change either is recorded with everything it implies (lots, totals, realised gains, cash in lieu) or leaves nothing behind. \
 Investors are the BD's `inv_…` ids: the TA checks their form, not their existence (the ATS and BD run compliance before asking for a transfer). \
 Transferable quantities exclude what the TA knows (holding periods, lock-ups, shares reserved by a pending right of first refusal); open sell orders are the ATS's to subtract.",
@@ -47,6 +48,9 @@ pub struct Config {
     pub common: CommonConfig,
     /// How often the job records lapsed rights of first refusal (`TA_ROFR_INTERVAL_SECS`).
     pub rofr_interval: Duration,
+    /// How often the job fixes the entitlements of declared dividends whose record date is
+    /// over (`TA_DIVIDEND_INTERVAL_SECS`).
+    pub dividend_interval: Duration,
 }
 
 impl Config {
@@ -60,10 +64,15 @@ impl Config {
         if rofr_interval.is_zero() {
             env.error("TA_ROFR_INTERVAL_SECS: must be at least 1");
         }
+        let dividend_interval = env.secs("TA_DIVIDEND_INTERVAL_SECS", 60);
+        if dividend_interval.is_zero() {
+            env.error("TA_DIVIDEND_INTERVAL_SECS: must be at least 1");
+        }
         env.finish()?;
         Ok(Self {
             common,
             rofr_interval,
+            dividend_interval,
         })
     }
 }
@@ -137,7 +146,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 }
 
 /// Serves on an already bound listener (the devstack binds every port first), with the
-/// job that records lapsed rights of first refusal.
+/// jobs that record lapsed rights of first refusal and fix the entitlements of declared
+/// dividends.
 pub async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
@@ -148,7 +158,9 @@ pub async fn serve(
     platform::app::run(&common, &MIGRATOR, listener, shutdown, |p| {
         let clock = Clock::system();
         let job = jobs::RofrLapseJob::new(p.pool.clone(), clock.clone());
-        job.spawn(config.rofr_interval, jobs_shutdown);
+        job.spawn(config.rofr_interval, jobs_shutdown.clone());
+        let job = jobs::DividendJob::new(p.pool.clone(), clock.clone());
+        job.spawn(config.dividend_interval, jobs_shutdown);
         Ok(router_with_clock(p, &config, clock))
     })
     .await

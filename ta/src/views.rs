@@ -283,7 +283,8 @@ pub struct CorporateActionView {
     pub ratio: Option<String>,
     pub cash_in_lieu_price: Option<Decimal>,
     pub acquired_at: Option<Date>,
-    /// The day the action took effect on the register (the day it was recorded, UTC).
+    /// The day the action took effect on the register: the day it was recorded (UTC), or
+    /// `acquired_at` for a back-dated issuance.
     pub effective_date: Date,
     pub result: ActionResult,
     #[serde(with = "platform::time::rfc3339")]
@@ -307,16 +308,26 @@ pub struct DividendView {
     pub currency: String,
     pub record_date: Date,
     pub payment_date: Date,
-    /// Shares outstanding at the end of the record date.
-    pub shares_of_record: Decimal,
-    /// shares_of_record × amount_per_share, unrounded.
-    pub total_declared: Decimal,
-    /// Sum of the entitlements.
-    pub total_paid: Decimal,
-    /// total_declared − total_paid: what rounding each payment down kept back.
-    pub rounding_remainder: Decimal,
-    /// One per holder of record, by investor id.
+    /// `declared`: the record date is not over yet (or the dividend job has not run since);
+    /// the figures below are null and there are no entitlements. `entitled`: fixed from the
+    /// registry at the end of the record date.
+    #[schema(example = "entitled")]
+    pub status: String,
+    /// Shares outstanding at the end of the record date (null while declared).
+    pub shares_of_record: Option<Decimal>,
+    /// shares_of_record × amount_per_share, unrounded (null while declared).
+    pub total_declared: Option<Decimal>,
+    /// Sum of the entitlements (null while declared).
+    pub total_paid: Option<Decimal>,
+    /// total_declared − total_paid: what rounding each payment down kept back (null while
+    /// declared).
+    pub rounding_remainder: Option<Decimal>,
+    /// One per holder of record, by investor id (empty while declared, and when nobody held
+    /// the security at the end of the record date).
     pub entitlements: Vec<EntitlementView>,
+    /// When the entitlements were fixed (null while declared).
+    #[serde(with = "platform::time::rfc3339_opt")]
+    pub entitled_at: Option<OffsetDateTime>,
     #[serde(with = "platform::time::rfc3339")]
     pub created_at: OffsetDateTime,
 }

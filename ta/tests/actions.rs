@@ -24,7 +24,8 @@ async fn issuance_and_its_refusals(pool: sqlx::PgPool) {
     let id = issued["id"].as_str().unwrap();
     assert!(id.starts_with("ca_"), "{id}");
     assert_eq!(issued["type"], "issuance");
-    assert_eq!(issued["effective_date"], "2026-03-02");
+    // Back-dated: it takes effect when the shares were acquired.
+    assert_eq!(issued["effective_date"], "2024-05-20");
     assert_eq!(issued["acquired_at"], "2024-05-20");
     assert_eq!(issued["result"]["lots_created"][0]["quantity"], "1000");
     assert_eq!(issued["result"]["totals"][0]["totals"]["issued"], "1000");

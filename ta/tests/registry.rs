@@ -35,10 +35,15 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
         };
         async move { app_ref.get(&path, &token("acme/vic")).await }
     };
-    let (s, r) = reg("2026-03-01").await;
+    // The issuances were back-dated: they took effect on 2024-06-01, not when recorded.
+    let (s, r) = reg("2024-05-31").await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["outstanding"], "0");
     assert_eq!(r["holders"].as_array().unwrap().len(), 0);
+    let (_, r) = reg("2024-06-01").await;
+    assert_eq!(r["outstanding"], "151");
+    let (_, r) = reg("2026-03-01").await;
+    assert_eq!(r["outstanding"], "151");
     let (_, r) = reg("2026-03-02").await;
     assert_eq!(r["as_of"], "2026-03-02");
     assert_eq!(r["outstanding"], "151");
@@ -90,6 +95,8 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
     assert_eq!(s, 201, "{div}");
     assert!(div["id"].as_str().unwrap().starts_with("div_"));
     assert_eq!(div["currency"], "USD");
+    assert_eq!(div["status"], "entitled");
+    assert!(div["entitled_at"].is_string(), "{div}");
     assert_eq!(div["shares_of_record"], "151");
     assert_eq!(div["total_declared"], "50.283");
     assert_eq!(div["total_paid"], "50.28");
@@ -109,7 +116,7 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
 
     // Refusals.
     for (field, value) in [
-        ("record_date", json!("2026-03-20")),
+        ("record_date", json!("1899-12-31")),
         ("record_date", json!("2026-02-31")),
         ("payment_date", json!("2026-03-04")),
         ("amount_per_share", json!("0")),
@@ -127,7 +134,7 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
         assert!(d["fields"].get(field).is_some(), "{field}={value}: {d}");
     }
     let mut early = body.clone();
-    early["record_date"] = json!("2026-03-01");
+    early["record_date"] = json!("2024-05-31");
     assert_error(
         &app.post("/v1/dividends", &admin(), early).await,
         409,

@@ -14,7 +14,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::MANAGERS;
-use super::compliance::{AccreditationSummaryView, accreditation_kind_str};
+use super::compliance::{AccreditationSummaryView, DecisionView, accreditation_kind_str};
 use crate::AppState;
 use crate::facts;
 use crate::ids::{CheckId, InvestorId};
@@ -53,6 +53,9 @@ pub struct AccreditationRequest {
 pub struct AccreditationView {
     /// The verification (`chk_…`), also at `GET /v1/compliance/checks/{id}`.
     pub id: CheckId,
+    /// `accreditation` (a verification request) or `accreditation_decision` (a compliance
+    /// officer's decision on a verification in review).
+    pub kind: String,
     pub investor_id: InvestorId,
     pub method: String,
     /// The evidence as validated.
@@ -71,12 +74,32 @@ pub struct AccreditationView {
     #[serde(with = "platform::time::rfc3339")]
     pub created_at: OffsetDateTime,
     pub created_by: String,
+    /// Decisions: the verification decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_check_id: Option<CheckId>,
+    /// Decisions: `approve` or `reject`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    /// Decisions: the officer's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl AccreditationView {
-    fn new(r: CheckRow) -> Option<Self> {
+    pub fn new(r: CheckRow) -> Option<Self> {
+        let decision = r.kind == "accreditation_decision";
+        let text = |k: &str| {
+            decision
+                .then(|| r.input.get(k).and_then(Value::as_str).map(str::to_owned))
+                .flatten()
+        };
+        let (decision_name, note) = (text("decision"), text("note"));
         Some(Self {
             id: r.id,
+            kind: r.kind,
+            decided_check_id: if decision { r.parent_id } else { None },
+            decision: decision_name,
+            note,
             investor_id: r.investor_id?,
             method: r.method.unwrap_or_default(),
             evidence: r.input.get("evidence").cloned().unwrap_or(Value::Null),
@@ -95,7 +118,7 @@ impl AccreditationView {
 pub struct AccreditationList {
     /// The accreditation in force now (or the state of the latest request when none is).
     pub current: AccreditationSummaryView,
-    /// Every verification, latest first.
+    /// Every verification and every officer's decision on one, latest first.
     pub data: Vec<AccreditationView>,
     pub next_cursor: Option<String>,
 }
@@ -116,7 +139,9 @@ income methods and licences are for individuals, `entity_assets` for entities, a
 letter for both. Answers 201 with the verification whatever its status (a rejection is an \
 outcome, not an error): `verified` with `verified_at` and `expires_at` (validity \
 `ACCREDITATION_VALIDITY_DAYS`, default 90), or `rejected` / `review` with `reasons`, each \
-naming its rule. Invalid or missing evidence is 400 with every field named.",
+naming its rule. Invalid or missing evidence is 400 with every field named. A `review` is \
+decided by a compliance officer with \
+`POST /v1/investors/{id}/accreditation/{check_id}/decision`.",
     responses(
         (status = 201, description = "The verification", body = AccreditationView),
         (status = 400, description = "Unknown method, missing or invalid evidence; details.fields names each field", body = ErrorBody),
@@ -206,7 +231,10 @@ pub async fn create_accreditation(
     security(("bearer" = [])),
     description = "Roles admin, compliance. `current` is the verification in force now (the one \
 lasting longest), else the state of the latest request (`expired`, `review`, `rejected`, or \
-`none`); `data` lists every verification, latest first.",
+`none`); `data` lists every verification and every compliance officer's decision on one \
+(`kind` `accreditation_decision`, see `POST /v1/investors/{id}/accreditation/{check_id}/decision`), \
+latest first. A decision counts like a verification: an approval is `verified` until its \
+`expires_at`, a rejection is `rejected`.",
     responses(
         (status = 200, description = "The verifications", body = AccreditationList),
         (status = 400, description = "Invalid query", body = ErrorBody),
@@ -246,6 +274,10 @@ pub async fn list_accreditations(
                 }
                 _ => None,
             },
+            decision: current
+                .as_ref()
+                .filter(|c| c.kind == "accreditation_decision")
+                .map(|c| DecisionView::new(c, true)),
             check_id: current.map(|c| c.id),
         },
         data: page.data,

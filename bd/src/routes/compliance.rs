@@ -37,11 +37,15 @@ pub const CHECK_READERS: &[&str] = &["compliance", "internal"];
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CheckView {
     pub id: CheckId,
-    /// `kyc`, `kyc_update` (a provider's webhook), `accreditation`, `pre_trade`, `settlement`.
+    /// `kyc`, `kyc_update` (a provider's webhook), `kyc_decision` (a compliance officer's
+    /// decision on a KYC review), `accreditation`, `accreditation_decision`,
+    /// `investor_update` (a change of the investor's record), `pre_trade`, `settlement`.
     pub kind: String,
+    /// The investor checked; settlements name both parties in `input.request` instead.
     pub investor_id: Option<InvestorId>,
-    /// kyc: `approved`, `rejected`, `review`; accreditation: `verified`, `rejected`, `review`;
-    /// pre_trade and settlement: `approved`, `rejected`.
+    /// kyc, kyc_update, kyc_decision: `approved`, `rejected`, `review`; accreditation and
+    /// accreditation_decision: `verified`, `rejected`, `review`; investor_update: `updated` or
+    /// `kyc_invalidated`; pre_trade and settlement: `approved`, `rejected`.
     pub status: String,
     /// pre_trade and settlement only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +61,8 @@ pub struct CheckView {
     pub provider: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_ref: Option<String>,
-    /// kyc_update: the KYC check it updates.
+    /// kyc_update: the KYC check it updates; kyc_decision, accreditation_decision: the check
+    /// decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<CheckId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +87,56 @@ pub struct CheckView {
     pub created_at: OffsetDateTime,
     /// Who ran it: a user's name, a service's client id, or `provider:<name>`.
     pub created_by: String,
+}
+
+/// A compliance officer's decision on a check in review, as the summaries show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// The decision (`chk_…`, kind `kyc_decision` or `accreditation_decision`).
+    pub check_id: CheckId,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// The check decided.
+    pub decided_check_id: Option<CheckId>,
+    /// The officer's note: shown to admin, compliance and the platform's services only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The officer's name.
+    pub decided_by: String,
+    #[serde(with = "platform::time::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+impl DecisionView {
+    pub fn new(r: &CheckRow, with_note: bool) -> Self {
+        Self {
+            check_id: r.id,
+            decision: r.input["decision"].as_str().unwrap_or_default().to_owned(),
+            decided_check_id: r.parent_id,
+            note: if with_note {
+                r.input["note"].as_str().map(str::to_owned)
+            } else {
+                None
+            },
+            decided_by: r.created_by_name.clone(),
+            decided_at: r.created_at,
+        }
+    }
+}
+
+/// SDN entries kept clear for a screened party as a documented false positive.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FalsePositiveView {
+    /// `investor` or `beneficial_owner`.
+    pub party: String,
+    /// The beneficial owner's position.
+    pub position: Option<u64>,
+    /// The name screened.
+    pub name: String,
+    /// The SDN entries (`ent_num`) approved as not this party.
+    pub ent_nums: Vec<u64>,
+    /// The `kyc_decision` checks that approved them.
+    pub decision_check_ids: Vec<String>,
 }
 
 impl From<CheckRow> for CheckView {
@@ -143,8 +198,11 @@ pub struct AccreditationSummaryView {
     pub status: String,
     #[serde(with = "platform::time::rfc3339_opt")]
     pub expires_at: Option<OffsetDateTime>,
-    /// The verification in force, or the latest request.
+    /// The verification in force, or the latest request (or an officer's decision on one).
     pub check_id: Option<CheckId>,
+    /// When `check_id` is a compliance officer's decision: who decided what, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -161,7 +219,15 @@ pub struct ComplianceView {
     pub eligible: bool,
     /// Why not, when not eligible.
     pub reasons: Vec<CheckReason>,
+    /// The check that set the current KYC state: a KYC run, a provider update, a compliance
+    /// officer's decision or an update of the investor that invalidated the KYC.
     pub kyc_check_id: Option<CheckId>,
+    /// The compliance officer's decision on the latest KYC run, when there is one and the KYC
+    /// was not invalidated since.
+    pub kyc_decision: Option<DecisionView>,
+    /// The SDN matches of the latest KYC run that stand cleared as documented false positives
+    /// (approved on this run, or carried over from an earlier approval).
+    pub sanctions_false_positives: Vec<FalsePositiveView>,
     #[serde(with = "platform::time::rfc3339")]
     pub as_of: OffsetDateTime,
 }
@@ -202,7 +268,12 @@ pub fn accreditation_kind_str(k: AccreditationStatusKind) -> &'static str {
 true when KYC is approved and sanctions are clear; accreditation is reported (`accredited`, \
 with the verification in force and when it expires) and required by the pre-trade check for \
 `reg_d_506c` securities only. A verification stays in force until it expires even if a later \
-request was refused.",
+request was refused.\n\n\
+Compliance officers' decisions show here: `kyc_decision` is the decision on the latest KYC run \
+(`POST /v1/investors/{id}/kyc/decision`), `sanctions_false_positives` the SDN matches cleared as \
+documented false positives, and `accreditation.decision` the decision when the accreditation \
+shown is one (`POST /v1/investors/{id}/accreditation/{check_id}/decision`). The officers' \
+notes are shown to admin, compliance and the platform's services only.",
     responses(
         (status = 200, description = "The summary", body = ComplianceView),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
@@ -221,6 +292,16 @@ pub async fn investor_compliance(
         .await?
         .ok_or_else(|| ApiError::not_found("investor", id))?;
     let e = eligibility(f.kyc, f.sanctions, &f.accreditation, now);
+    let with_note = caller.has_any_role(CHECK_READERS);
+    let (kyc_decision, sanctions_false_positives) =
+        kyc_decisions(&mut conn, &caller.org_id, &f, with_note).await?;
+    let accreditation_decision = match f.accreditation_check {
+        Some(c) => checks::get_in(&mut conn, &caller.org_id, c)
+            .await?
+            .filter(|r| r.kind == "accreditation_decision")
+            .map(|r| DecisionView::new(&r, with_note)),
+        None => None,
+    };
     Ok(ApiJson(ComplianceView {
         investor_id: id,
         kyc: kyc_str(e.kyc).to_owned(),
@@ -229,13 +310,41 @@ pub async fn investor_compliance(
             status: accreditation_kind_str(e.accreditation.status).to_owned(),
             expires_at: e.accreditation.expires_at,
             check_id: f.accreditation_check,
+            decision: accreditation_decision,
         },
         accredited: e.accredited,
         eligible: e.eligible,
         reasons: e.reasons.into_iter().map(CheckReason::from).collect(),
         kyc_check_id: f.investor.kyc_check_id,
+        kyc_decision,
+        sanctions_false_positives,
         as_of: now,
     }))
+}
+
+/// The officer's decision on the latest KYC run and the false positives standing on it, unless
+/// an update of the investor invalidated that KYC since.
+async fn kyc_decisions(
+    conn: &mut sqlx::PgConnection,
+    org_id: &str,
+    f: &InvestorFacts,
+    with_note: bool,
+) -> Result<(Option<DecisionView>, Vec<FalsePositiveView>), sqlx::Error> {
+    if f.investor.kyc_status == "none" && f.investor.sanctions_status == "none" {
+        return Ok((None, Vec::new()));
+    }
+    let Some(latest) = checks::latest_of_kind(conn, org_id, f.investor.id, "kyc").await? else {
+        return Ok((None, Vec::new()));
+    };
+    let decision = checks::decision_of(conn, org_id, latest.id, "kyc_decision").await?;
+    let source = decision.as_ref().unwrap_or(&latest);
+    let fps: Vec<FalsePositiveView> = source.details["sanctions"]["false_positives"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect();
+    Ok((decision.map(|d| DecisionView::new(&d, with_note)), fps))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -599,6 +708,7 @@ pub async fn settlement(
     check.reasons = reasons_json(&reasons);
     check.input = json!({"request": body, "parties": parties});
     check.settlement_id = Some(body.settlement_id.uuid());
+    check.parties = vec![body.buyer_investor_id, body.seller_investor_id];
     checks::insert(&mut tx, &check).await?;
     tx.commit().await?;
     Ok(ApiJson(SettlementAnswer {

@@ -1,4 +1,5 @@
-//! `POST /v1/investors`, `GET /v1/investors`, `GET /v1/investors/{id}`.
+//! `POST /v1/investors`, `GET /v1/investors`, `GET /v1/investors/{id}`,
+//! `PATCH /v1/investors/{id}`.
 
 use std::collections::HashMap;
 
@@ -11,14 +12,16 @@ use platform::extract::parse_json;
 use platform::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Page};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use time::{Date, Month, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{MANAGERS, today};
 use crate::AppState;
 use crate::ids::{CheckId, InvestorId};
+use crate::store::checks::{self, NewCheck};
 use crate::store::investors::{self as store, InvestorRow, NewInvestor, NewOwner, OwnerRow};
-use crate::wire::{MAX_AMOUNT, Paging};
+use crate::wire::{CheckReason, MAX_AMOUNT, Paging, reasons_json};
 
 /// Who may read investors: compliance (and admins), and the platform's services.
 pub const INVESTOR_READERS: &[&str] = &["compliance", "internal"];
@@ -601,6 +604,449 @@ pub async fn get_investor(
         .await?
         .ok_or_else(|| ApiError::not_found("investor", id))?;
     Ok(ApiJson(view))
+}
+
+/// `null` in a body is `Some(None)`, an absent field `None` (with `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The fields of an investor that can change. Absent fields are kept; `null` clears an optional
+/// field (`date_of_birth`, `external_ref`, the financial figures).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInvestor {
+    /// Changing it invalidates the KYC (see the operation).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub legal_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// Changing it invalidates the KYC.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
+    /// Individuals only. Changing it invalidates the KYC.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Date>)]
+    pub date_of_birth: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+    /// Entities only: replaces the whole list. A change of the persons (name, country, date
+    /// of birth) invalidates the KYC; a change of percentages alone does not.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<BeneficialOwnerInput>>)]
+    pub beneficial_owners: Option<Option<Vec<BeneficialOwnerInput>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub annual_income: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub net_worth: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub annual_revenue: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub net_assets: Option<Option<Decimal>>,
+    /// Refused: the type of an investor never changes.
+    #[serde(default, rename = "type", deserialize_with = "present")]
+    #[schema(ignore)]
+    pub investor_type: Option<Option<serde_json::Value>>,
+    /// Refused: the organization is the caller's, from the token.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(ignore)]
+    pub organization_id: Option<Option<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdateSummary {
+    /// The `investor_update` check recording the change (none when nothing changed).
+    pub check_id: Option<CheckId>,
+    /// The fields whose value changed.
+    pub changed: Vec<String>,
+    /// The change touched the identity KYC verified (legal name, country, date of birth, the
+    /// beneficial owners): `kyc_status` and `sanctions_status` are back to `none` and KYC must
+    /// be run again before the investor may trade.
+    pub kyc_invalidated: bool,
+    /// What the caller must do next, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdatedInvestor {
+    #[serde(flatten)]
+    pub investor: InvestorView,
+    pub update: UpdateSummary,
+}
+
+fn owners_json(owners: &[BeneficialOwnerView]) -> serde_json::Value {
+    serde_json::to_value(owners).unwrap_or_default()
+}
+
+/// Corrects an investor's details.
+#[utoipa::path(patch, path = "/v1/investors/{id}", tag = "investors",
+    params(("id" = String, Path, description = "`inv_…`")),
+    request_body = UpdateInvestor,
+    security(("bearer" = [])),
+    description = "Roles admin, compliance. Changes `email`, `external_ref`, `annual_income`, \
+`net_worth`, `annual_revenue`, `net_assets`, `date_of_birth`, `beneficial_owners` (the whole \
+list is replaced), `legal_name` and `country`. Absent fields are kept; `null` clears an \
+optional one (`date_of_birth`, `external_ref`, the figures) and is refused for `legal_name`, \
+`email`, `country` and `beneficial_owners` (send `[]`). The investor as changed is validated as \
+on create (every field named), `type` is immutable and any other field, `organization_id` \
+included, is 400. `external_ref` must stay unique in the organization (409 `CONFLICT`).\n\n\
+Identity: the legal name, the country, the date of birth and the beneficial owners (their \
+names, countries and dates of birth; not their percentages) are what KYC verified and \
+screened. Changing any of them invalidates the KYC: `kyc_status` and `sanctions_status` go \
+back to `none` (the investor is not eligible) until `POST /v1/investors/{id}/kyc` runs again, \
+which screens the new identity; the answer says so in `update.kyc_invalidated`. A provider's \
+webhook about the old identity is then recorded but not applied, and a KYC review can no \
+longer be decided. False positives approved for the old name do not apply to a new one.\n\n\
+Each change is recorded for audit as a check of kind `investor_update` (every field's old and \
+new value, who, and whether the KYC was invalidated; `GET /v1/investors/{id}/checks`). A PATCH \
+that changes nothing records nothing. PATCH is idempotent: sending it again changes nothing \
+and needs no `Idempotency-Key`.",
+    responses(
+        (status = 200, description = "The investor as changed, with `update`", body = UpdatedInvestor),
+        (status = 400, description = "Invalid body; details.fields names the fields", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Not admin or compliance", body = ErrorBody),
+        (status = 404, description = "No such investor in the organization", body = ErrorBody),
+        (status = 409, description = "external_ref already used by another investor of the organization", body = ErrorBody),
+    ))]
+pub async fn patch_investor(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<ApiJson<UpdatedInvestor>> {
+    caller.require_any_role(MANAGERS)?;
+    let id = InvestorId::parse_or_404(&id, "investor")?;
+    let raw: serde_json::Value = parse_json(&body)?;
+    if !raw.is_object() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
+    let patch: UpdateInvestor = parse_json(&body)?;
+    if patch.organization_id.is_some() {
+        return Err(ApiError::validation(
+            "organization_id",
+            "must not be sent: the organization is the caller's, from the token",
+        ));
+    }
+    if patch.investor_type.is_some() {
+        return Err(ApiError::validation(
+            "type",
+            "is immutable: register a new investor for another type",
+        ));
+    }
+    let mut nulls = Errors::new();
+    for (field, is_null) in [
+        ("legal_name", matches!(patch.legal_name, Some(None))),
+        ("email", matches!(patch.email, Some(None))),
+        ("country", matches!(patch.country, Some(None))),
+        (
+            "beneficial_owners",
+            matches!(patch.beneficial_owners, Some(None)),
+        ),
+    ] {
+        if is_null {
+            nulls.push((field.to_owned(), "must not be null".to_owned()));
+        }
+    }
+    if !nulls.is_empty() {
+        return Err(ApiError::validation_fields(nulls));
+    }
+
+    let now = platform::time::now();
+    let org = caller.org_id.as_str();
+    let mut tx = state.pool().begin().await?;
+    let current = store::get_for_update(&mut tx, org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("investor", id))?;
+    let current_owners = store::owners(&mut tx, org, &[id]).await?;
+    let investor_type = if current.investor_type == "entity" {
+        InvestorKind::Entity
+    } else {
+        InvestorKind::Individual
+    };
+    let pick = |p: &Option<Option<Decimal>>, old: Option<Decimal>| match p {
+        Some(v) => *v,
+        None => old,
+    };
+    let merged = CreateInvestor {
+        investor_type,
+        legal_name: patch
+            .legal_name
+            .clone()
+            .flatten()
+            .unwrap_or_else(|| current.legal_name.clone()),
+        email: patch
+            .email
+            .clone()
+            .flatten()
+            .unwrap_or_else(|| current.email.clone()),
+        country: patch
+            .country
+            .clone()
+            .flatten()
+            .unwrap_or_else(|| current.country.clone()),
+        date_of_birth: match patch.date_of_birth {
+            Some(v) => v,
+            None => current.date_of_birth,
+        },
+        external_ref: match &patch.external_ref {
+            Some(v) => v.clone(),
+            None => current.external_ref.clone(),
+        },
+        beneficial_owners: match &patch.beneficial_owners {
+            Some(Some(v)) => v.clone(),
+            _ => current_owners
+                .iter()
+                .map(|o| BeneficialOwnerInput {
+                    name: o.name.clone(),
+                    ownership_percent: o.ownership_percent,
+                    country: o.country.clone(),
+                    date_of_birth: o.date_of_birth,
+                })
+                .collect(),
+        },
+        annual_income: pick(&patch.annual_income, current.annual_income),
+        net_worth: pick(&patch.net_worth, current.net_worth),
+        annual_revenue: pick(&patch.annual_revenue, current.annual_revenue),
+        net_assets: pick(&patch.net_assets, current.net_assets),
+        organization_id: None,
+    };
+    let errors = validate(&merged, today());
+    if !errors.is_empty() {
+        return Err(ApiError::validation_fields(errors));
+    }
+
+    let new_owners: Vec<NewOwner<'_>> = merged
+        .beneficial_owners
+        .iter()
+        .map(|o| NewOwner {
+            name: o.name.trim(),
+            ownership_percent: o.ownership_percent,
+            country: &o.country,
+            date_of_birth: o.date_of_birth,
+            owner_key: store::person_key(o.name.trim(), o.date_of_birth),
+        })
+        .collect();
+    let update = store::InvestorUpdate {
+        legal_name: merged.legal_name.trim(),
+        email: merged.email.trim(),
+        country: &merged.country,
+        date_of_birth: merged.date_of_birth,
+        external_ref: merged.external_ref.as_deref().map(str::trim),
+        annual_income: merged.annual_income,
+        net_worth: merged.net_worth,
+        annual_revenue: merged.annual_revenue,
+        net_assets: merged.net_assets,
+        updated_at: now,
+    };
+
+    // What changed, field by field.
+    let old_owner_views: Vec<BeneficialOwnerView> = current_owners
+        .iter()
+        .map(|o| BeneficialOwnerView {
+            name: o.name.clone(),
+            ownership_percent: o.ownership_percent,
+            country: o.country.clone(),
+            date_of_birth: o.date_of_birth,
+        })
+        .collect();
+    let new_owner_views: Vec<BeneficialOwnerView> = new_owners
+        .iter()
+        .map(|o| BeneficialOwnerView {
+            name: o.name.to_owned(),
+            ownership_percent: o.ownership_percent,
+            country: o.country.to_owned(),
+            date_of_birth: o.date_of_birth,
+        })
+        .collect();
+    let mut changes = serde_json::Map::new();
+    let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            changes.insert(field.to_owned(), json!({"from": from, "to": to}));
+        }
+    };
+    note(
+        "legal_name",
+        json!(current.legal_name),
+        json!(update.legal_name),
+    );
+    note("email", json!(current.email), json!(update.email));
+    note("country", json!(current.country), json!(update.country));
+    note(
+        "date_of_birth",
+        json!(current.date_of_birth),
+        json!(update.date_of_birth),
+    );
+    note(
+        "external_ref",
+        json!(current.external_ref),
+        json!(update.external_ref),
+    );
+    for (field, from, to) in [
+        ("annual_income", current.annual_income, update.annual_income),
+        ("net_worth", current.net_worth, update.net_worth),
+        (
+            "annual_revenue",
+            current.annual_revenue,
+            update.annual_revenue,
+        ),
+        ("net_assets", current.net_assets, update.net_assets),
+    ] {
+        // 100 and 100.00 are the same figure.
+        if from.map(|d| d.normalize()) != to.map(|d| d.normalize()) {
+            note(field, json!(from), json!(to));
+        }
+    }
+    // In order (the list is replaced), percentages compared as numbers.
+    let owners_changed = {
+        let key = |v: &[BeneficialOwnerView]| -> Vec<(String, String, Date, Decimal)> {
+            v.iter()
+                .map(|o| {
+                    (
+                        o.name.clone(),
+                        o.country.clone(),
+                        o.date_of_birth,
+                        o.ownership_percent.normalize(),
+                    )
+                })
+                .collect()
+        };
+        key(&old_owner_views) != key(&new_owner_views)
+    };
+    if owners_changed {
+        note(
+            "beneficial_owners",
+            owners_json(&old_owner_views),
+            owners_json(&new_owner_views),
+        );
+    }
+    let changed: Vec<String> = changes.keys().cloned().collect();
+
+    if changed.is_empty() {
+        let investor = load(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("investor {id} vanished")))?;
+        tx.commit().await?;
+        return Ok(ApiJson(UpdatedInvestor {
+            investor,
+            update: UpdateSummary {
+                check_id: None,
+                changed,
+                kyc_invalidated: false,
+                message: None,
+            },
+        }));
+    }
+
+    let new_row = InvestorRow {
+        legal_name: update.legal_name.to_owned(),
+        country: update.country.to_owned(),
+        date_of_birth: update.date_of_birth,
+        ..current.clone()
+    };
+    let new_owner_rows: Vec<OwnerRow> = new_owners
+        .iter()
+        .enumerate()
+        .map(|(i, o)| OwnerRow {
+            investor_id: id,
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            name: o.name.to_owned(),
+            ownership_percent: o.ownership_percent,
+            country: o.country.to_owned(),
+            date_of_birth: o.date_of_birth,
+            owner_key: o.owner_key.clone(),
+        })
+        .collect();
+    let identity_changed = super::kyc::identity(&current, &current_owners)
+        != super::kyc::identity(&new_row, &new_owner_rows);
+    let had_kyc = current.kyc_status != "none" || current.sanctions_status != "none";
+    let kyc_invalidated = identity_changed && had_kyc;
+
+    if !store::update(&mut tx, org, id, &update).await? {
+        drop(tx);
+        let r = update.external_ref.unwrap_or_default();
+        let mut err = ApiError::conflict(format!(
+            "external_ref {r:?} is already used by another investor of the organization"
+        ))
+        .with_detail("external_ref", r);
+        if let Some(existing) = store::id_by_external_ref(state.pool(), org, r).await? {
+            err = err.with_detail("investor_id", existing);
+        }
+        return Err(err);
+    }
+    if owners_changed {
+        store::replace_owners(&mut tx, org, id, &new_owners).await?;
+    }
+    let mut check = NewCheck::new(
+        org,
+        "investor_update",
+        if kyc_invalidated {
+            "kyc_invalidated"
+        } else {
+            "updated"
+        },
+        (&caller.subject, &caller.name),
+        now,
+    );
+    check.investor_id = Some(id);
+    check.input = raw;
+    check.details = json!({
+        "changes": changes,
+        "identity_changed": identity_changed,
+        "kyc_invalidated": kyc_invalidated,
+        "before": {
+            "kyc_status": current.kyc_status,
+            "sanctions_status": current.sanctions_status,
+            "kyc_check_id": current.kyc_check_id,
+        },
+        "after": if kyc_invalidated {
+            json!({"kyc_status": "none", "sanctions_status": "none"})
+        } else {
+            json!({"kyc_status": current.kyc_status, "sanctions_status": current.sanctions_status})
+        },
+    });
+    if kyc_invalidated {
+        check.reasons = reasons_json(&[CheckReason::new(
+            "kyc_invalidated",
+            "the investor's legal name, country, date of birth or beneficial owners changed: \
+             the KYC no longer applies; run KYC again",
+        )
+        .with_details(json!({"previous_kyc_check_id": current.kyc_check_id}))]);
+    }
+    checks::insert(&mut tx, &check).await?;
+    if kyc_invalidated {
+        store::set_kyc_state(&mut tx, org, id, "none", "none", check.id, now).await?;
+    }
+    let investor = load(&mut tx, org, id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("investor {id} vanished")))?;
+    tx.commit().await?;
+    Ok(ApiJson(UpdatedInvestor {
+        investor,
+        update: UpdateSummary {
+            check_id: Some(check.id),
+            changed,
+            kyc_invalidated,
+            message: kyc_invalidated.then(|| {
+                "the identity KYC verified changed: kyc_status and sanctions_status are none \
+                 until POST /v1/investors/{id}/kyc runs again"
+                    .to_owned()
+            }),
+        },
+    }))
 }
 
 #[cfg(test)]

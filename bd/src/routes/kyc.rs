@@ -19,7 +19,8 @@ use crate::AppState;
 use crate::ids::{CheckId, InvestorId};
 use crate::screening::{self, Party, SanctionsStatus};
 use crate::store::checks::{self, NewCheck};
-use crate::store::investors as store;
+use crate::store::false_positives;
+use crate::store::investors::{self as store, InvestorRow, OwnerRow};
 use crate::wire::{CheckReason, reasons_json};
 
 const RULE_CIP: &str = "31 CFR 1023.220 (customer identification program)";
@@ -125,13 +126,25 @@ provider has not decided yet (real providers finish asynchronously and report th
 `name`, `programs`, `score`, `alias` when an alias matched). The investor's `kyc_status` \
 becomes the provider's answer and `sanctions_status` ours (`clear`, `review`, `hit`). When the \
 provider cannot be reached the answer is 502 and nothing is recorded. Running KYC again makes \
-a new check.",
+a new check.\n\n\
+A review is decided by a compliance officer with `POST /v1/investors/{id}/kyc/decision`. An \
+officer's approval of a sanctions review (a documented false positive) carries over to later \
+runs precisely when the same party — same normalised name, date of birth and party type \
+(investor or beneficial owner) — is screened against the same list version \
+(`input.list_version`, which changes whenever the operator replaces the list) and every SDN \
+entry it matches was among the entries approved for it: the party is then clear, the match \
+carries `false_positive: true` and `details.sanctions.false_positives` names the approving \
+decisions. A new entry, another name or date of birth, or a new list version re-opens the \
+review; a strong match or a sanctioned jurisdiction is never cleared. If the investor's name, \
+country, date of birth or owners change while KYC runs, the answer is 409 `INVALID_STATE` and \
+nothing is recorded.",
     responses(
         (status = 201, description = "The check", body = CheckView),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Not admin or compliance", body = ErrorBody),
         (status = 404, description = "No such investor in the organization", body = ErrorBody),
+        (status = 409, description = "The investor's identity changed while KYC ran; nothing recorded", body = ErrorBody),
         (status = 502, description = "The KYC provider is unavailable; nothing recorded", body = ErrorBody),
     ))]
 pub async fn run_kyc(
@@ -152,13 +165,16 @@ pub async fn run_kyc(
         crate::wire::refuse_organization_id(&v)?;
     }
     let id = InvestorId::parse_or_404(&id, "investor")?;
-    let (investor, owners) = {
+    let list_version = state.sanctions.info().version();
+    let (investor, owners, cleared) = {
         let mut conn = state.pool().acquire().await?;
         let investor = store::get(&mut conn, &caller.org_id, id)
             .await?
             .ok_or_else(|| ApiError::not_found("investor", id))?;
         let owners = store::owners(&mut conn, &caller.org_id, &[id]).await?;
-        (investor, owners)
+        let cleared =
+            false_positives::for_list(&mut conn, &caller.org_id, id, &list_version).await?;
+        (investor, owners, cleared)
     };
     let entity = investor.investor_type == "entity";
 
@@ -192,6 +208,7 @@ pub async fn run_kyc(
             &config.screening,
             &config.jurisdictions,
             &screened_parties,
+            &cleared,
         )
     })
     .await
@@ -247,6 +264,7 @@ pub async fn run_kyc(
             "status": screened.status.as_str(),
             "list_version": screened.list_version,
             "parties": screened.parties,
+            "false_positives": screened.false_positives,
         },
         "sanctions_matches": screened.matches,
     });
@@ -265,10 +283,19 @@ pub async fn run_kyc(
     check.provider_ref = outcome.provider_ref.as_deref();
 
     let mut tx = state.pool().begin().await?;
-    // The investor may not have changed meanwhile: serialize with other updates of its KYC.
-    store::get_for_update(&mut tx, &caller.org_id, id)
+    // Serialize with other updates of the investor's KYC, and refuse to record a screening of
+    // names that were changed while it ran.
+    let locked = store::get_for_update(&mut tx, &caller.org_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("investor", id))?;
+    let locked_owners = store::owners(&mut tx, &caller.org_id, &[id]).await?;
+    if identity(&locked, &locked_owners) != identity(&investor, &owners) {
+        return Err(ApiError::invalid_state(
+            "the investor's name, country, date of birth or beneficial owners changed while KYC \
+             ran; nothing was recorded: run KYC again",
+        )
+        .with_detail("investor_id", id));
+    }
     checks::insert(&mut tx, &check).await?;
     store::set_kyc(
         &mut tx,
@@ -287,10 +314,36 @@ pub async fn run_kyc(
     Ok((StatusCode::CREATED, ApiJson(CheckView::from(row))))
 }
 
+/// What KYC screens and the provider verifies: a change to any of it invalidates the KYC.
+pub type Identity = (
+    String,
+    String,
+    Option<time::Date>,
+    Vec<(String, String, time::Date)>,
+);
+
+/// The investor's identity as KYC sees it; the owners sorted, so that their order does not
+/// matter.
+pub fn identity(investor: &InvestorRow, owners: &[OwnerRow]) -> Identity {
+    let mut o: Vec<(String, String, time::Date)> = owners
+        .iter()
+        .map(|o| (o.name.clone(), o.country.clone(), o.date_of_birth))
+        .collect();
+    o.sort();
+    (
+        investor.legal_name.clone(),
+        investor.country.clone(),
+        investor.date_of_birth,
+        o,
+    )
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAnswer {
-    /// `applied`, `duplicate` (this event was applied before) or `stale` (an event newer than
-    /// this one was applied already; recorded, no change).
+    /// `applied`, `duplicate` (this event was applied before), `stale` (an event newer than
+    /// this one was applied already; recorded, no change) or `held` (recorded, no change: a
+    /// compliance officer's decision or an update of the investor since stands, see the
+    /// operation's description).
     pub status: String,
     pub check_id: Option<CheckId>,
     pub investor_id: Option<InvestorId>,
@@ -306,7 +359,13 @@ provider's applicant; the BD finds the KYC check that created it, records the up
 check of kind `kyc_update` (parent: that check) and sets the investor's `kyc_status` to the \
 provider's new answer; `sanctions_status` is unchanged. Events are applied once (by the \
 provider's event id, else the body's SHA-256); an event older than the last applied decision \
-changes nothing. The dev provider has no webhooks (404).",
+changes nothing. When a compliance officer decided the investor's KYC \
+(`POST /v1/investors/{id}/kyc/decision`), a later provider event is applied only if it \
+rejects the identity: an officer's rejection is not lifted, nor an officer's approval re-opened, \
+by the provider (answer `held`, recorded with `details.applied: false`). When the investor's \
+name, country, date of birth or owners changed since the KYC run (`PATCH /v1/investors/{id}`), \
+events about the old identity are recorded and not applied (`held`): run KYC again. The dev \
+provider has no webhooks (404).",
     responses(
         (status = 200, description = "Applied, or already applied", body = WebhookAnswer),
         (status = 400, description = "Signed, but not a webhook we understand", body = ErrorBody),
@@ -380,6 +439,18 @@ pub async fn provider_webhook(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("investor {investor_id} vanished")))?;
     let decided_at = event.created_at.unwrap_or(now);
     let stale = investor.kyc_provider_at.is_some_and(|at| decided_at < at);
+    // What set the investor's current KYC state: an officer's decision or an update of the
+    // investor's identity hold against the provider's later events (see the description).
+    let state_kind = match investor.kyc_check_id {
+        Some(c) => checks::get_in(&mut tx, &org_id, c).await?.map(|c| c.kind),
+        None => None,
+    };
+    let held = match state_kind.as_deref() {
+        Some("investor_update") => true,
+        Some("kyc_decision") => event.status != KycStatus::Rejected,
+        _ => false,
+    };
+    let apply = !stale && !held;
 
     let sanctions = sanctions_from_str(&investor.sanctions_status);
     let status = combined_status(event.status, sanctions);
@@ -423,10 +494,11 @@ pub async fn provider_webhook(
             "reasons": event.reasons,
         },
         "sanctions": {"status": investor.sanctions_status},
-        "applied": !stale,
+        "applied": apply,
+        "held_by": if held { state_kind.clone() } else { None },
     });
     checks::insert(&mut tx, &check).await?;
-    if !stale {
+    if apply {
         store::set_provider_status(
             &mut tx,
             &org_id,
@@ -440,7 +512,14 @@ pub async fn provider_webhook(
     }
     tx.commit().await?;
     Ok(ApiJson(WebhookAnswer {
-        status: if stale { "stale" } else { "applied" }.into(),
+        status: if stale {
+            "stale"
+        } else if held {
+            "held"
+        } else {
+            "applied"
+        }
+        .into(),
         check_id: Some(check.id),
         investor_id: Some(investor_id),
     }))

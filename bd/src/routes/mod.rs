@@ -1,6 +1,8 @@
 pub mod accreditation;
 pub mod compliance;
+pub mod decisions;
 pub mod events;
+pub mod history;
 pub mod investors;
 pub mod kyc;
 pub mod reporting;

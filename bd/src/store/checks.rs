@@ -1,5 +1,5 @@
 //! Every check, kept for audit: KYC (and the provider's later updates), accreditation,
-//! pre-trade and settlement.
+//! compliance officers' decisions, investor updates, pre-trade and settlement.
 
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -52,6 +52,8 @@ pub struct NewCheck<'a> {
     pub expires_at: Option<OffsetDateTime>,
     pub order_id: Option<Uuid>,
     pub settlement_id: Option<Uuid>,
+    /// Other investors the check concerns besides `investor_id` (a settlement's parties).
+    pub parties: Vec<InvestorId>,
     pub created_at: OffsetDateTime,
     pub created_by: &'a str,
     pub created_by_name: &'a str,
@@ -85,6 +87,7 @@ impl<'a> NewCheck<'a> {
             expires_at: None,
             order_id: None,
             settlement_id: None,
+            parties: Vec::new(),
             created_at: now,
             created_by: created_by.0,
             created_by_name: created_by.1,
@@ -93,13 +96,19 @@ impl<'a> NewCheck<'a> {
 }
 
 pub async fn insert(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(), sqlx::Error> {
+    let mut investor_ids: Vec<Uuid> = c.investor_id.iter().map(|i| i.uuid()).collect();
+    for p in &c.parties {
+        if !investor_ids.contains(&p.uuid()) {
+            investor_ids.push(p.uuid());
+        }
+    }
     sqlx::query!(
         "INSERT INTO checks (id, org_id, kind, investor_id, status, approved, reasons, input,
                              details, provider, provider_ref, parent_id, method, evidence_date,
                              verified_at, expires_at, order_id, settlement_id, created_at,
-                             created_by, created_by_name)
+                             created_by, created_by_name, investor_ids)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21)",
+                 $19, $20, $21, $22)",
         c.id.uuid(),
         c.org_id,
         c.kind,
@@ -121,6 +130,7 @@ pub async fn insert(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(), sql
         c.created_at,
         c.created_by,
         c.created_by_name,
+        &investor_ids,
     )
     .execute(conn)
     .await?;
@@ -146,7 +156,8 @@ pub async fn get(
     .await
 }
 
-/// The investor's accreditation verifications, latest first.
+/// The investor's accreditation verifications and the officers' decisions on them, latest
+/// first.
 pub async fn accreditations(
     conn: &mut PgConnection,
     org_id: &str,
@@ -161,7 +172,8 @@ pub async fn accreditations(
                   parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
                   expires_at, order_id, settlement_id, created_at, created_by, created_by_name
            FROM checks
-           WHERE org_id = $1 AND investor_id = $2 AND kind = 'accreditation'
+           WHERE org_id = $1 AND investor_id = $2
+             AND kind IN ('accreditation', 'accreditation_decision')
              AND ($3::uuid IS NULL OR id < $3)
            ORDER BY id DESC
            LIMIT $4"#,
@@ -174,7 +186,8 @@ pub async fn accreditations(
     .await
 }
 
-/// The verification that is valid at `now` and lasts longest, if any.
+/// The verification (or an officer's approval) that is valid at `now` and lasts longest, if
+/// any.
 pub async fn valid_accreditation(
     conn: &mut PgConnection,
     org_id: &str,
@@ -188,7 +201,8 @@ pub async fn valid_accreditation(
                   parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
                   expires_at, order_id, settlement_id, created_at, created_by, created_by_name
            FROM checks
-           WHERE org_id = $1 AND investor_id = $2 AND kind = 'accreditation'
+           WHERE org_id = $1 AND investor_id = $2
+             AND kind IN ('accreditation', 'accreditation_decision')
              AND status = 'verified' AND expires_at > $3
            ORDER BY expires_at DESC, id DESC
            LIMIT 1"#,
@@ -275,4 +289,107 @@ pub async fn claim_webhook(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// One check, read inside a transaction.
+pub async fn get_in(
+    conn: &mut PgConnection,
+    org_id: &str,
+    id: CheckId,
+) -> Result<Option<CheckRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CheckRow,
+        r#"SELECT id AS "id: CheckId", kind, investor_id AS "investor_id: InvestorId", status,
+                  approved, reasons, input, details, provider, provider_ref,
+                  parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
+                  expires_at, order_id, settlement_id, created_at, created_by, created_by_name
+           FROM checks WHERE org_id = $1 AND id = $2"#,
+        org_id,
+        id.uuid()
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The investor's latest check of `kind` (`kyc`: a KYC run, not a provider update or a
+/// decision; `accreditation`: a verification request, not a decision).
+pub async fn latest_of_kind(
+    conn: &mut PgConnection,
+    org_id: &str,
+    investor_id: InvestorId,
+    kind: &str,
+) -> Result<Option<CheckRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CheckRow,
+        r#"SELECT id AS "id: CheckId", kind, investor_id AS "investor_id: InvestorId", status,
+                  approved, reasons, input, details, provider, provider_ref,
+                  parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
+                  expires_at, order_id, settlement_id, created_at, created_by, created_by_name
+           FROM checks
+           WHERE org_id = $1 AND investor_id = $2 AND kind = $3
+           ORDER BY id DESC
+           LIMIT 1"#,
+        org_id,
+        investor_id.uuid(),
+        kind
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The latest check of `kind` that decides `parent`, if any.
+pub async fn decision_of(
+    conn: &mut PgConnection,
+    org_id: &str,
+    parent: CheckId,
+    kind: &str,
+) -> Result<Option<CheckRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CheckRow,
+        r#"SELECT id AS "id: CheckId", kind, investor_id AS "investor_id: InvestorId", status,
+                  approved, reasons, input, details, provider, provider_ref,
+                  parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
+                  expires_at, order_id, settlement_id, created_at, created_by, created_by_name
+           FROM checks
+           WHERE org_id = $1 AND parent_id = $2 AND kind = $3
+           ORDER BY id DESC
+           LIMIT 1"#,
+        org_id,
+        parent.uuid(),
+        kind
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every check concerning the investor (its own and the settlements it is a party to),
+/// newest first, optionally of one kind.
+pub async fn for_investor(
+    conn: &mut PgConnection,
+    org_id: &str,
+    investor_id: InvestorId,
+    kind: Option<&str>,
+    before: Option<CheckId>,
+    limit: i64,
+) -> Result<Vec<CheckRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CheckRow,
+        r#"SELECT id AS "id: CheckId", kind, investor_id AS "investor_id: InvestorId", status,
+                  approved, reasons, input, details, provider, provider_ref,
+                  parent_id AS "parent_id: CheckId", method, evidence_date, verified_at,
+                  expires_at, order_id, settlement_id, created_at, created_by, created_by_name
+           FROM checks
+           WHERE org_id = $1 AND investor_ids @> ARRAY[$2::uuid]
+             AND ($3::text IS NULL OR kind = $3)
+             AND ($4::uuid IS NULL OR id < $4)
+           ORDER BY id DESC
+           LIMIT $5"#,
+        org_id,
+        investor_id.uuid(),
+        kind,
+        before.map(CheckId::uuid),
+        limit
+    )
+    .fetch_all(conn)
+    .await
 }

@@ -291,3 +291,124 @@ pub async fn set_provider_status(
     .await?;
     Ok(())
 }
+
+/// The investor's updatable fields, all of them (the PATCH merged into the current record).
+pub struct InvestorUpdate<'a> {
+    pub legal_name: &'a str,
+    pub email: &'a str,
+    pub country: &'a str,
+    pub date_of_birth: Option<Date>,
+    pub external_ref: Option<&'a str>,
+    pub annual_income: Option<Decimal>,
+    pub net_worth: Option<Decimal>,
+    pub annual_revenue: Option<Decimal>,
+    pub net_assets: Option<Decimal>,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Writes the investor's fields. `Ok(false)` when the `external_ref` is another investor's.
+pub async fn update(
+    conn: &mut PgConnection,
+    org_id: &str,
+    id: InvestorId,
+    u: &InvestorUpdate<'_>,
+) -> Result<bool, sqlx::Error> {
+    let taken = match u.external_ref {
+        Some(r) => sqlx::query_scalar!(
+            "SELECT 1 AS one FROM investors WHERE org_id = $1 AND external_ref = $2 AND id <> $3",
+            org_id,
+            r,
+            id.uuid()
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some(),
+        None => false,
+    };
+    if taken {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "UPDATE investors
+         SET legal_name = $3, email = $4, country = $5, date_of_birth = $6, external_ref = $7,
+             annual_income = $8, net_worth = $9, annual_revenue = $10, net_assets = $11,
+             updated_at = $12
+         WHERE org_id = $1 AND id = $2",
+        org_id,
+        id.uuid(),
+        u.legal_name,
+        u.email,
+        u.country,
+        u.date_of_birth,
+        u.external_ref,
+        u.annual_income,
+        u.net_worth,
+        u.annual_revenue,
+        u.net_assets,
+        u.updated_at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+/// Replaces the investor's beneficial owners.
+pub async fn replace_owners(
+    conn: &mut PgConnection,
+    org_id: &str,
+    id: InvestorId,
+    owners: &[NewOwner<'_>],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM beneficial_owners WHERE org_id = $1 AND investor_id = $2",
+        org_id,
+        id.uuid()
+    )
+    .execute(&mut *conn)
+    .await?;
+    for (i, o) in owners.iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO beneficial_owners (investor_id, position, org_id, name, ownership_percent,
+                                            country, date_of_birth, owner_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            id.uuid(),
+            i32::try_from(i).unwrap_or(i32::MAX),
+            org_id,
+            o.name,
+            o.ownership_percent,
+            o.country,
+            o.date_of_birth,
+            o.owner_key,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets the investor's KYC state from a check that is not the provider's (an officer's
+/// decision, an update invalidating the KYC): the provider's last decision time is kept.
+pub async fn set_kyc_state(
+    conn: &mut PgConnection,
+    org_id: &str,
+    id: InvestorId,
+    kyc_status: &str,
+    sanctions_status: &str,
+    check_id: CheckId,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE investors
+         SET kyc_status = $3, sanctions_status = $4, kyc_check_id = $5, updated_at = $6
+         WHERE org_id = $1 AND id = $2",
+        org_id,
+        id.uuid(),
+        kyc_status,
+        sanctions_status,
+        check_id.uuid(),
+        now,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -3,5 +3,6 @@
 pub mod alerts;
 pub mod checks;
 pub mod events;
+pub mod false_positives;
 pub mod investors;
 pub mod securities;

@@ -67,6 +67,21 @@ pub async fn post(app: &TestServer, path: &str, user: &str, body: Value) -> (u16
     call(app, Method::POST, path, user, Some(body)).await
 }
 
+pub async fn patch(app: &TestServer, path: &str, user: &str, body: Value) -> (u16, Value) {
+    call(app, Method::PATCH, path, user, Some(body)).await
+}
+
+/// A PATCH with a raw body (malformed JSON and the like).
+pub async fn patch_raw(app: &TestServer, path: &str, user: &str, body: &str) -> (u16, Value) {
+    send(
+        app.request(Method::PATCH, path)
+            .bearer_auth(token(user))
+            .header("content-type", "application/json")
+            .body(body.to_owned()),
+    )
+    .await
+}
+
 /// A POST with a raw body (malformed JSON and the like).
 pub async fn post_raw(app: &TestServer, path: &str, user: &str, body: &str) -> (u16, Value) {
     send(

@@ -368,6 +368,24 @@ where
     }
 }
 
+/// Fetches the IAM's keys and this service's own token at start, in the background: the first
+/// requests then pay neither, and a misconfigured IAM shows in the log at once. A failure is
+/// only logged; both are fetched again on demand.
+fn warm_up(platform: &Platform) {
+    let auth = platform.auth.clone();
+    let tokens = platform.tokens.clone();
+    tokio::spawn(async move {
+        match auth.refresh_keys().await {
+            Ok(n) => tracing::info!(keys = n, "IAM signing keys loaded"),
+            Err(e) => tracing::warn!(error = %e, "IAM signing keys not loaded yet"),
+        }
+        match tokens.token().await {
+            Ok(_) => tracing::info!("service token obtained"),
+            Err(e) => tracing::warn!(error = %e, "service token not obtained yet"),
+        }
+    });
+}
+
 /// Runs a service on a bound listener (bound first, so a taken port fails before any wait):
 /// logging, the database and its migrations, the router, the idempotency purge, and serves
 /// until shutdown.
@@ -384,6 +402,7 @@ where
     crate::telemetry::init(common.log_format, &format!("info,{}=debug", common.service));
     let platform = Platform::init(common.clone(), migrator).await?;
     let router = build(&platform)?;
+    warm_up(&platform);
     let pool = platform.pool.clone();
     let purge = spawn_periodic(
         "idempotency-purge",

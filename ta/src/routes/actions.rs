@@ -16,13 +16,14 @@ use serde_json::Value;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{READERS, check_price, check_quantity, cursor_id, parse_ratio};
+use super::{READERS, check_not_ancient, check_price, check_quantity, cursor_id, parse_ratio};
 use crate::AppState;
 use crate::ids::{CorporateActionId, InvestorId, SecurityId};
 use crate::refusal::refusal_error;
 use crate::store::actions::{self, ActionRow, NewAction};
+use crate::store::dividends;
 use crate::store::ledger::{self, ledger_from, load_snapshot};
-use crate::store::securities;
+use crate::store::securities::{self, SecurityRow};
 use crate::views::{
     ActionResult, CashInLieuView, CorporateActionView, CreatedLotView, SecurityTotalsAfter,
     TotalsView, qty,
@@ -40,7 +41,9 @@ pub struct IssuanceRequest {
     #[schema(value_type = String, example = "1.00")]
     pub price_per_share: Decimal,
     /// When the investor acquired the shares, if before today (loading an existing cap
-    /// table): the lot's tax date and the start of its holding period. Never after today.
+    /// table): the lot's tax date, the start of its holding period, and the day the issuance
+    /// takes effect on the register. Not after today, not before 1900-01-01 or the issuer's
+    /// formation date, and not before the security's latest journal entry.
     pub acquired_at: Option<Date>,
 }
 
@@ -391,25 +394,93 @@ fn view(row: &ActionRow) -> anyhow::Result<CorporateActionView> {
     })
 }
 
+/// Whether an issuance may take effect on `effective_on`, before today: not before the
+/// issuer's formation date, not before any journal entry of the security (the register is in
+/// date order: history first, then trading), and not on or before the record date of a
+/// dividend already paid on the registry of that day. The security is locked.
+async fn check_back_dated(
+    conn: &mut sqlx::PgConnection,
+    org: &str,
+    rows: &[SecurityRow],
+    asset: SecurityId,
+    effective_on: Date,
+) -> ApiResult<()> {
+    if let Some(formed) = rows
+        .iter()
+        .find(|r| r.id == asset)
+        .and_then(|r| r.issuer_formation_date)
+        && effective_on < formed
+    {
+        return Err(ApiError::validation(
+            "acquired_at",
+            format!("must not be before the issuer's formation date ({formed})"),
+        ));
+    }
+    let ids: Vec<SecurityId> = rows.iter().map(|r| r.id).collect();
+    let latest = ledger::latest_entry_date(conn, org, &ids)
+        .await?
+        .into_iter()
+        .chain(rows.iter().filter_map(|r| r.last_effective_on))
+        .max();
+    if let Some(latest) = latest
+        && latest > effective_on
+    {
+        let refusal = captable::Refusal::OutOfOrder {
+            last_effective_on: latest,
+            effective_on,
+        };
+        let mut err = refusal_error(&refusal);
+        err.message = format!(
+            "the security's latest journal entry is dated {latest}: an issuance acquired on {effective_on} cannot take effect before it \
+(record the history of a cap table before any later issuance, transfer or corporate action)"
+        );
+        return Err(err
+            .with_detail("asset_id", asset)
+            .with_detail("acquired_at", effective_on.to_string()));
+    }
+    if let Some((dividend, record_date)) =
+        dividends::last_entitled_record_date(conn, org, asset).await?
+        && record_date >= effective_on
+    {
+        return Err(ApiError::invalid_state(format!(
+            "dividend {dividend} was paid on the registry of record of {record_date}: an issuance acquired on {effective_on} would change it"
+        ))
+        .with_detail("rule", "dividend_entitled")
+        .with_detail("asset_id", asset)
+        .with_detail("acquired_at", effective_on.to_string())
+        .with_detail("dividend_id", dividend)
+        .with_detail("record_date", record_date.to_string()));
+    }
+    Ok(())
+}
+
 /// Records a corporate action: an issuance, a split or reverse split, a merger, a
 /// conversion or a redemption.
 #[utoipa::path(post, path = "/v1/corporate-actions", tag = "corporate-actions",
     request_body = CorporateActionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request for 24 hours")),
     security(("bearer" = [])),
-    description = "Admin only. Takes effect today (UTC) on every holder at once. `type` decides the fields (an unknown or missing `type` is a 400 naming `type`). \
+    description = "Admin only. Takes effect today (UTC) on every holder at once, except a back-dated issuance (below). `type` decides the fields (an unknown or missing `type` is a 400 naming `type`). \
 Ratios are `new:old` with positive whole numbers (`0:1`, `1:0`, `1.5:1` are refused; a split must increase the share count, a reverse split decrease it). \
 Fractions are computed per holder and paid in cash at `cash_in_lieu_price` per post-action share, rounded down to the cent; without a price an action that leaves a fraction is refused. \
 Splits, mergers and conversions of every holder are refused (409) while transfers of the security wait on a right of first refusal. \
 A merger retires `asset_id` (409 for any later change to it). A redemption takes the oldest lots whatever their holding period (422 INSUFFICIENT_HOLDINGS when the holder's unreserved shares do not suffice). \
-A refused action changes nothing and is not stored.",
+A refused action changes nothing and is not stored.\n\n\
+**Back-dated issuances** (onboarding an existing cap table): an `issuance` whose `acquired_at` is before today takes effect on that day: \
+`effective_date` is `acquired_at`, and the registry, statements, dividends and OCF export as of any later date include it (as of an earlier date they do not). \
+`acquired_at` must not be after today (400), before 1900-01-01 or before the issuer's formation date (400). \
+The register is kept in date order, so the history comes first and trading after: an issuance dated before the latest journal entry of the security \
+(any issuance, transfer, decision on a right of first refusal or corporate action touching it) is refused with 409 `INVALID_STATE` \
+(`details.rule` = `out_of_order`, `details.last_effective_on` = the date of that latest entry), and so is one dated on or before the record date of a dividend \
+of the security whose entitlements are already fixed (`details.rule` = `dividend_entitled`, `details.record_date`, `details.dividend_id`): \
+the registry of record it was paid on would change. Every other action, and an issuance without `acquired_at`, takes effect today.",
     responses(
         (status = 201, description = "The action and what it changed", body = CorporateActionView),
         (status = 400, description = "Invalid body; details.fields names the fields", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Not an admin of the organization", body = ErrorBody),
         (status = 404, description = "No such security in the organization", body = ErrorBody),
-        (status = 409, description = "Security retired, transfers pending ROFR, or Idempotency-Key reused", body = ErrorBody),
+        (status = 409, description = "Security retired, transfers pending ROFR, a back-dated issuance before the security's latest entry or an entitled dividend's record date, or Idempotency-Key reused", body = ErrorBody),
         (status = 422, description = "INSUFFICIENT_HOLDINGS (redemption, conversion of one holder)", body = ErrorBody),
     ))]
 pub async fn create_action(
@@ -422,6 +493,20 @@ pub async fn create_action(
     let org = caller.org_id.as_str();
     let id = CorporateActionId::new();
     let today = state.clock.today();
+    if let Some(acquired_at) = plan.acquired_at {
+        if acquired_at > today {
+            return Err(ApiError::validation(
+                "acquired_at",
+                format!("must not be after today ({today})"),
+            ));
+        }
+        check_not_ancient("acquired_at", acquired_at)?;
+    }
+    // An issuance takes effect when the shares were acquired; everything else today.
+    let effective_on = match plan.action {
+        Action::Issuance { .. } => plan.acquired_at.unwrap_or(today),
+        _ => today,
+    };
     let mut ids = vec![plan.asset];
     ids.extend(plan.target);
     ids.sort();
@@ -438,11 +523,14 @@ pub async fn create_action(
             return Err(ApiError::not_found("security", id).with_detail("field", field));
         }
     }
+    if effective_on < today {
+        check_back_dated(&mut tx, org, &rows, plan.asset, effective_on).await?;
+    }
     let snapshot = load_snapshot(&mut tx, org, &rows, plan.investors.as_deref()).await?;
     let mut ledger = ledger_from(snapshot)?;
     let entry = JournalEntry {
         id: id.to_string(),
-        effective_on: today,
+        effective_on,
         action: plan.action.clone(),
     };
     let outcome = ledger.apply(&entry).map_err(|r| refusal_error(&r))?;
@@ -482,7 +570,7 @@ pub async fn create_action(
             ratio: plan.ratio.map(|r| r.to_string()),
             cash_in_lieu_price: plan.cash_in_lieu_price,
             acquired_at: plan.acquired_at,
-            effective_on: today,
+            effective_on,
             journal_seq: seq,
             result: serde_json::to_value(&result).map_err(ApiError::internal)?,
             created_by: &caller.name,

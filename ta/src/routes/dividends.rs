@@ -4,20 +4,21 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use captable::DividendDeclaration;
+use captable::{DividendDeclaration, DividendReport, Refusal};
 use iam_sdk::Caller;
 use platform::error::ErrorBody;
 use platform::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ListParams, Page};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use sqlx::PgConnection;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::cursor_id;
+use super::{EARLIEST_DATE, cursor_id};
 use crate::AppState;
 use crate::ids::{DividendId, InvestorId, SecurityId};
 use crate::refusal::refusal_error;
-use crate::store::dividends::{self, DividendRow, PaymentRow};
+use crate::store::dividends::{self, DividendRow, Figures, PaymentRow};
 use crate::store::ledger;
 use crate::store::securities;
 use crate::views::{DividendView, EntitlementView, qty};
@@ -31,12 +32,16 @@ pub struct CreateDividend {
     pub amount_per_share: Decimal,
     /// ISO 4217 code (`USD`); decides the rounding unit.
     pub currency: String,
-    /// Holders at the end of this day are paid. Must be before today (UTC): the register of a
-    /// day is final once the day is over.
+    /// Holders at the end of this day are paid. In the past, today or the future (at most
+    /// five years ahead; not before 1900-01-01). Entitlements are fixed once the day is over
+    /// (UTC): at once for an earlier day, by the dividend job otherwise.
     pub record_date: Date,
-    /// On or after the record date.
+    /// On or after the record date, at most five years after today.
     pub payment_date: Date,
 }
+
+/// How far ahead a record or payment date may be announced.
+const MAX_YEARS_AHEAD: i32 = 5;
 
 fn view(row: &DividendRow, payments: &[&PaymentRow]) -> DividendView {
     DividendView {
@@ -46,7 +51,8 @@ fn view(row: &DividendRow, payments: &[&PaymentRow]) -> DividendView {
         currency: row.currency.clone(),
         record_date: row.record_date,
         payment_date: row.payment_date,
-        shares_of_record: qty(row.shares_of_record),
+        status: row.status.clone(),
+        shares_of_record: row.shares_of_record.map(qty),
         total_declared: row.total_declared,
         total_paid: row.total_paid,
         rounding_remainder: row.rounding_remainder,
@@ -58,8 +64,56 @@ fn view(row: &DividendRow, payments: &[&PaymentRow]) -> DividendView {
                 amount: p.amount,
             })
             .collect(),
+        entitled_at: row.entitled_at,
         created_at: row.created_at,
     }
+}
+
+/// A dividend's figures and payments, from `report`.
+pub fn entitlements_of(
+    id: DividendId,
+    report: &DividendReport,
+) -> anyhow::Result<(Figures, Vec<PaymentRow>)> {
+    let payments = report
+        .payments
+        .iter()
+        .map(|p| {
+            Ok(PaymentRow {
+                dividend_id: id,
+                investor_id: InvestorId::from_engine(&p.investor_id)?,
+                quantity: p.quantity,
+                amount: p.amount,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((
+        Figures {
+            shares_of_record: report.shares_of_record,
+            total_declared: report.total_declared,
+            total_paid: report.total_paid,
+            rounding_remainder: report.rounding_remainder,
+        },
+        payments,
+    ))
+}
+
+/// Works a dividend out from the registry at the end of its record date, inside the caller's
+/// transaction (which holds the security's lock, so no entry of it can be added meanwhile).
+pub async fn work_out(
+    conn: &mut PgConnection,
+    org: &str,
+    declaration: &DividendDeclaration,
+    security: SecurityId,
+) -> anyhow::Result<Result<DividendReport, Refusal>> {
+    let ledger = ledger::replay_on(conn, org, &[security], Some(declaration.record_date)).await?;
+    Ok(ledger.dividend(declaration))
+}
+
+fn add_years(d: Date, years: i32) -> Date {
+    let year = d.year() + years;
+    Date::from_calendar_date(year, d.month(), d.day())
+        .or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1))
+        .unwrap_or(Date::MAX)
 }
 
 /// Declares a cash dividend.
@@ -69,15 +123,21 @@ fn view(row: &DividendRow, payments: &[&PaymentRow]) -> DividendView {
     security(("bearer" = [])),
     description = "Admin only. Entitlements are computed from the registry as it stood at the end of the record date (the journal replayed up to it): \
 each holder of record receives quantity × amount per share rounded down to the currency's minor unit, so no more than declared is ever paid; \
-the answer gives the totals and the rounding remainder kept back. The record date must be before today. \
-A security with no shares outstanding at the record date, or merged away by then, answers 409 INVALID_STATE.",
+the answer gives the totals and the rounding remainder kept back.\n\n\
+The record date may be in the past, today or the future (at most five years ahead, not before 1900-01-01); the payment date must not be before it (400 naming `payment_date`) \
+nor more than five years after today. The register of a day is final once the day is over (UTC), so:\n\
+- a record date before today: the dividend is `entitled` at once, with its entitlements; a security with no shares outstanding at the record date, or merged away by then, answers 409 INVALID_STATE;\n\
+- a record date today or later: the dividend is stored `declared`, with `shares_of_record`, the totals, `rounding_remainder` and `entitled_at` null and no entitlements. \
+A background job (every `TA_DIVIDEND_INTERVAL_SECS`, default 60) fixes them from the registry as of the record date once that day is over, and sets `entitled`. \
+If nobody holds the security at the end of the record date (or it was merged away by then), the dividend becomes `entitled` with zero shares of record, zero totals and no entitlements: nothing is owed. \
+A security already merged away cannot declare a dividend (409 INVALID_STATE).",
     responses(
-        (status = 201, description = "The dividend and its entitlements", body = DividendView),
+        (status = 201, description = "The dividend: `entitled` with its entitlements, or `declared`", body = DividendView),
         (status = 400, description = "Invalid body; details.fields names the fields", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Not an admin of the organization", body = ErrorBody),
         (status = 404, description = "No such security in the organization", body = ErrorBody),
-        (status = 409, description = "Nothing outstanding at the record date, or Idempotency-Key reused", body = ErrorBody),
+        (status = 409, description = "Nothing outstanding at a past record date, security merged away, or Idempotency-Key reused", body = ErrorBody),
     ))]
 pub async fn create_dividend(
     State(state): State<AppState>,
@@ -102,13 +162,24 @@ pub async fn create_dividend(
         ));
     }
     let today = state.clock.today();
-    if body.record_date >= today {
-        errors.push((
-            "record_date".to_owned(),
-            format!("must be before today ({today}): entitlements come from the registry at the end of the record date"),
-        ));
+    let horizon = add_years(today, MAX_YEARS_AHEAD);
+    for (field, d) in [
+        ("record_date", body.record_date),
+        ("payment_date", body.payment_date),
+    ] {
+        if d < EARLIEST_DATE {
+            errors.push((
+                field.to_owned(),
+                format!("must not be before {EARLIEST_DATE}"),
+            ));
+        } else if d > horizon {
+            errors.push((
+                field.to_owned(),
+                format!("must not be more than {MAX_YEARS_AHEAD} years ahead (after {horizon})"),
+            ));
+        }
     }
-    if body.payment_date < body.record_date {
+    if body.payment_date < body.record_date && !errors.iter().any(|e| e.0 == "payment_date") {
         errors.push((
             "payment_date".to_owned(),
             "must not be before record_date".to_owned(),
@@ -118,61 +189,66 @@ pub async fn create_dividend(
         return Err(ApiError::validation_fields(errors));
     }
     let org = caller.org_id.as_str();
-    {
-        let mut conn = state.pool().acquire().await?;
-        if securities::fetch(&mut conn, org, body.asset_id)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::not_found("security", body.asset_id));
-        }
-    }
     let id = DividendId::new();
-    let ledger =
-        ledger::replay(state.pool(), org, &[body.asset_id], Some(body.record_date)).await?;
-    let report = ledger
-        .dividend(&DividendDeclaration {
-            dividend_id: id.to_string(),
-            security_id: body.asset_id.to_string(),
-            amount_per_share: body.amount_per_share,
-            currency: currency.clone(),
-            record_date: body.record_date,
-            payment_date: body.payment_date,
-        })
-        .map_err(|r| refusal_error(&r))?;
-    if report.shares_of_record.is_zero() {
-        return Err(ApiError::invalid_state(
-            "no shares of this security were outstanding at the end of the record date",
-        )
-        .with_detail("asset_id", body.asset_id)
-        .with_detail("record_date", body.record_date.to_string()));
-    }
-    let row = DividendRow {
+    let declaration = DividendDeclaration {
+        dividend_id: id.to_string(),
+        security_id: body.asset_id.to_string(),
+        amount_per_share: body.amount_per_share,
+        currency: currency.clone(),
+        record_date: body.record_date,
+        payment_date: body.payment_date,
+    };
+    let mut tx = state.pool().begin().await?;
+    // The security's lock: no entry of it is recorded while the registry of record is read.
+    let security = securities::lock(&mut tx, org, &[body.asset_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("security", body.asset_id))?;
+    let now = platform::time::now();
+    let mut row = DividendRow {
         id,
         security_id: body.asset_id,
         amount_per_share: body.amount_per_share,
         currency,
         record_date: body.record_date,
         payment_date: body.payment_date,
-        shares_of_record: report.shares_of_record,
-        total_declared: report.total_declared,
-        total_paid: report.total_paid,
-        rounding_remainder: report.rounding_remainder,
-        created_at: platform::time::now(),
+        status: "declared".to_owned(),
+        shares_of_record: None,
+        total_declared: None,
+        total_paid: None,
+        rounding_remainder: None,
+        entitled_at: None,
+        created_at: now,
     };
-    let payments = report
-        .payments
-        .iter()
-        .map(|p| {
-            Ok(PaymentRow {
-                dividend_id: id,
-                investor_id: InvestorId::from_engine(&p.investor_id)?,
-                quantity: p.quantity,
-                amount: p.amount,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut tx = state.pool().begin().await?;
+    let payments = if body.record_date < today {
+        let report = work_out(&mut tx, org, &declaration, body.asset_id)
+            .await?
+            .map_err(|r| refusal_error(&r))?;
+        if report.shares_of_record.is_zero() {
+            return Err(ApiError::invalid_state(
+                "no shares of this security were outstanding at the end of the record date",
+            )
+            .with_detail("asset_id", body.asset_id)
+            .with_detail("record_date", body.record_date.to_string()));
+        }
+        let (figures, payments) = entitlements_of(id, &report)?;
+        row.status = "entitled".to_owned();
+        row.shares_of_record = Some(figures.shares_of_record);
+        row.total_declared = Some(figures.total_declared);
+        row.total_paid = Some(figures.total_paid);
+        row.rounding_remainder = Some(figures.rounding_remainder);
+        row.entitled_at = Some(now);
+        payments
+    } else {
+        if let Some(merged_into) = security.merged_into {
+            return Err(refusal_error(&Refusal::SecurityRetired {
+                security_id: body.asset_id.to_string(),
+                merged_into: merged_into.to_string(),
+            }));
+        }
+        Vec::new()
+    };
     dividends::insert(&mut tx, org, &row, &payments, &caller.name).await?;
     tx.commit().await?;
     let refs: Vec<&PaymentRow> = payments.iter().collect();
@@ -186,11 +262,11 @@ pub struct DividendFilter {
     pub asset_id: Option<String>,
 }
 
-/// Lists dividends, oldest first, with their entitlements.
+/// Lists dividends, oldest first, with their status and entitlements.
 #[utoipa::path(get, path = "/v1/dividends", tag = "dividends",
     params(ListParams, DividendFilter),
     security(("bearer" = [])),
-    description = "Admin only.",
+    description = "Admin only. `status` is `declared` (no figures, no entitlements yet) until the record date is over and the dividend job has fixed the entitlements, then `entitled`.",
     responses(
         (status = 200, description = "A page of dividends", body = Page<DividendView>),
         (status = 400, description = "Invalid query", body = ErrorBody),
@@ -237,7 +313,7 @@ pub async fn list_dividends(
 #[utoipa::path(get, path = "/v1/dividends/{id}", tag = "dividends",
     params(("id" = String, Path, description = "`div_…`")),
     security(("bearer" = [])),
-    description = "Admin only.",
+    description = "Admin only. `status` is `declared` (no figures, no entitlements yet) until the record date is over and the dividend job has fixed the entitlements, then `entitled`.",
     responses(
         (status = 200, description = "The dividend", body = DividendView),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),

@@ -13,6 +13,23 @@ pub mod transfers;
 use captable::money::{MAX_PRICE, MAX_QUANTITY};
 use platform::{ApiError, ListParams};
 use rust_decimal::Decimal;
+use time::Date;
+use time::macros::date;
+
+/// No date the TA records (acquisition, record or payment date) is earlier: an earlier one is
+/// a typing mistake.
+pub const EARLIEST_DATE: Date = date!(1900 - 01 - 01);
+
+/// Refuses a date before [`EARLIEST_DATE`], naming `field`.
+pub fn check_not_ancient(field: &str, d: Date) -> Result<(), ApiError> {
+    if d < EARLIEST_DATE {
+        return Err(ApiError::validation(
+            field,
+            format!("must not be before {EARLIEST_DATE}"),
+        ));
+    }
+    Ok(())
+}
 
 /// Roles that may read (every role of the organization, and the platform's services).
 pub const READERS: &[&str] = &["admin", "trader", "compliance", "viewer", "internal"];

@@ -47,7 +47,7 @@ fn holders(lines: Vec<(InvestorId, Decimal)>) -> (Decimal, Vec<RegistryHolderVie
     params(("asset_id" = String, Path, description = "`ast_…`"), RegistryQuery),
     security(("bearer" = [])),
     description = "The holders of record and their whole shares, by investor id. With `as_of` the journal is replayed up to the end of that day \
-(entries take effect on the UTC date they were recorded); a date after today is refused (400). A security merged away shows no holders after the merger.",
+in effective-date order (entries take effect on the UTC date they were recorded, a back-dated issuance on its `acquired_at`); a date after today is refused (400). A security merged away shows no holders after the merger.",
     responses(
         (status = 200, description = "The registry", body = RegistryView),
         (status = 400, description = "Invalid date", body = ErrorBody),

@@ -1,4 +1,7 @@
 //! The `dividends` and `dividend_payments` tables.
+//!
+//! A dividend is `declared` (no figures, no payments) until its record date has closed, then
+//! `entitled`: [`entitle`] fixes the figures and writes one payment per holder of record.
 
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -14,11 +17,24 @@ pub struct DividendRow {
     pub currency: String,
     pub record_date: Date,
     pub payment_date: Date,
+    /// `declared` or `entitled`.
+    pub status: String,
+    /// The figures, once entitled (NULL while declared).
+    pub shares_of_record: Option<Decimal>,
+    pub total_declared: Option<Decimal>,
+    pub total_paid: Option<Decimal>,
+    pub rounding_remainder: Option<Decimal>,
+    pub entitled_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A dividend's figures, fixed from the registry of record.
+#[derive(Debug, Clone)]
+pub struct Figures {
     pub shares_of_record: Decimal,
     pub total_declared: Decimal,
     pub total_paid: Decimal,
     pub rounding_remainder: Decimal,
-    pub created_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone)]
@@ -38,9 +54,9 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO dividends (id, org_id, security_id, amount_per_share, currency, record_date,
-             payment_date, shares_of_record, total_declared, total_paid, rounding_remainder,
-             declared_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             payment_date, status, shares_of_record, total_declared, total_paid,
+             rounding_remainder, entitled_at, declared_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         d.id as DividendId,
         org,
         d.security_id as SecurityId,
@@ -48,22 +64,36 @@ pub async fn insert(
         d.currency,
         d.record_date,
         d.payment_date,
+        d.status,
         d.shares_of_record,
         d.total_declared,
         d.total_paid,
         d.rounding_remainder,
+        d.entitled_at,
         declared_by,
         d.created_at,
     )
     .execute(&mut *conn)
     .await?;
+    insert_payments(conn, org, d.id, payments).await
+}
+
+async fn insert_payments(
+    conn: &mut PgConnection,
+    org: &str,
+    id: DividendId,
+    payments: &[PaymentRow],
+) -> Result<(), sqlx::Error> {
+    if payments.is_empty() {
+        return Ok(());
+    }
     let inv: Vec<uuid::Uuid> = payments.iter().map(|p| p.investor_id.uuid()).collect();
     let qty: Vec<Decimal> = payments.iter().map(|p| p.quantity).collect();
     let amount: Vec<Decimal> = payments.iter().map(|p| p.amount).collect();
     sqlx::query!(
         "INSERT INTO dividend_payments (dividend_id, org_id, investor_id, quantity, amount)
          SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::numeric[], $5::numeric[])",
-        d.id as DividendId,
+        id as DividendId,
         org,
         &inv,
         &qty,
@@ -82,8 +112,9 @@ pub async fn get(
     sqlx::query_as!(
         DividendRow,
         r#"SELECT id AS "id: DividendId", security_id AS "security_id: SecurityId",
-                  amount_per_share, currency, record_date, payment_date, shares_of_record,
-                  total_declared, total_paid, rounding_remainder, created_at
+                  amount_per_share, currency, record_date, payment_date, status,
+                  shares_of_record, total_declared, total_paid, rounding_remainder,
+                  entitled_at, created_at
            FROM dividends WHERE org_id = $1 AND id = $2"#,
         org,
         id as DividendId,
@@ -102,8 +133,9 @@ pub async fn list(
     sqlx::query_as!(
         DividendRow,
         r#"SELECT id AS "id: DividendId", security_id AS "security_id: SecurityId",
-                  amount_per_share, currency, record_date, payment_date, shares_of_record,
-                  total_declared, total_paid, rounding_remainder, created_at
+                  amount_per_share, currency, record_date, payment_date, status,
+                  shares_of_record, total_declared, total_paid, rounding_remainder,
+                  entitled_at, created_at
            FROM dividends
            WHERE org_id = $1 AND ($2::uuid IS NULL OR id > $2)
              AND ($3::uuid IS NULL OR security_id = $3)
@@ -115,6 +147,96 @@ pub async fn list(
     )
     .fetch_all(pool)
     .await
+}
+
+/// Declared dividends whose record date is over (before `today`), in every organization,
+/// by record date: the dividend job's queue.
+pub async fn due(
+    pool: &PgPool,
+    today: Date,
+) -> Result<Vec<(String, DividendId, SecurityId)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT org_id, id AS "id: DividendId", security_id AS "security_id: SecurityId"
+           FROM dividends WHERE status = 'declared' AND record_date < $1
+           ORDER BY record_date, id"#,
+        today,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.org_id, r.id, r.security_id))
+        .collect())
+}
+
+/// Takes a declared dividend whose record date is over for the rest of the transaction, if
+/// no one else holds it (`SKIP LOCKED`) and it is still declared.
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    org: &str,
+    id: DividendId,
+    today: Date,
+) -> Result<Option<DividendRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DividendRow,
+        r#"SELECT id AS "id: DividendId", security_id AS "security_id: SecurityId",
+                  amount_per_share, currency, record_date, payment_date, status,
+                  shares_of_record, total_declared, total_paid, rounding_remainder,
+                  entitled_at, created_at
+           FROM dividends
+           WHERE org_id = $1 AND id = $2 AND status = 'declared' AND record_date < $3
+           FOR UPDATE SKIP LOCKED"#,
+        org,
+        id as DividendId,
+        today,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Fixes a declared dividend's figures and payments (the row must be claimed).
+pub async fn entitle(
+    conn: &mut PgConnection,
+    org: &str,
+    id: DividendId,
+    figures: &Figures,
+    payments: &[PaymentRow],
+    entitled_at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE dividends SET status = 'entitled', shares_of_record = $3, total_declared = $4,
+             total_paid = $5, rounding_remainder = $6, entitled_at = $7
+         WHERE org_id = $1 AND id = $2 AND status = 'declared'",
+        org,
+        id as DividendId,
+        figures.shares_of_record,
+        figures.total_declared,
+        figures.total_paid,
+        figures.rounding_remainder,
+        entitled_at,
+    )
+    .execute(&mut *conn)
+    .await?;
+    insert_payments(conn, org, id, payments).await
+}
+
+/// The latest record date of the security's entitled dividends: the registry up to that day
+/// has been paid on, so no entry may be dated on or before it.
+pub async fn last_entitled_record_date(
+    conn: &mut PgConnection,
+    org: &str,
+    security: SecurityId,
+) -> Result<Option<(DividendId, Date)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id AS "id: DividendId", record_date FROM dividends
+           WHERE org_id = $1 AND security_id = $2 AND status = 'entitled'
+           ORDER BY record_date DESC, id DESC LIMIT 1"#,
+        org,
+        security as SecurityId,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.id, r.record_date)))
 }
 
 pub async fn payments_of(

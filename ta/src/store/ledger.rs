@@ -4,7 +4,13 @@
 //! build a captable [`Ledger`] from the snapshot the entry needs ([`load_snapshot`]), apply the
 //! entry, then [`record`] the journal row and the `Outcome` (lots, totals, disposals, cash in
 //! lieu) before committing. A refused entry writes nothing here. Queries "as of" a date replay
-//! the journal ([`replay`]).
+//! the journal ([`replay`]) in effective-date order.
+//!
+//! Every entry takes effect on the day it is recorded, except an issuance with an earlier
+//! `acquired_at`, which takes effect on that day (loading an existing cap table). Such an
+//! issuance is accepted only if no entry of its security is dated after it, so each
+//! security's entries are in date order in the journal; across securities the journal's
+//! order is not the date order, hence `ORDER BY effective_on, seq` wherever it is replayed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -446,7 +452,8 @@ async fn write_cash_in_lieu(
     Ok(())
 }
 
-/// The journal rows touching a security, with their outcomes, in order.
+/// The journal rows touching a security, with their outcomes, in effective-date order (then
+/// journal order; for one security the two agree).
 pub struct JournalRow {
     pub seq: i64,
     pub entry: JournalEntry,
@@ -460,7 +467,7 @@ pub async fn journal_of(
 ) -> anyhow::Result<Vec<JournalRow>> {
     let rows = sqlx::query!(
         "SELECT seq, entry, outcome FROM journal
-         WHERE org_id = $1 AND security_ids @> ARRAY[$2::uuid] ORDER BY seq",
+         WHERE org_id = $1 AND security_ids @> ARRAY[$2::uuid] ORDER BY effective_on, seq",
         org,
         security.uuid(),
     )
@@ -491,6 +498,26 @@ pub async fn replay(
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
+    let ledger = replay_on(&mut tx, org, seed, as_of).await?;
+    tx.commit().await?;
+    Ok(ledger)
+}
+
+/// [`replay`] on the caller's connection, inside its transaction. The caller holds the lock
+/// of every `seed` security (so no entry touching them can be added meanwhile) or runs in a
+/// repeatable-read transaction.
+///
+/// Entries are applied in effective-date order, then journal order (`ORDER BY effective_on,
+/// seq`): a back-dated issuance is appended to the journal after entries of other securities
+/// dated later, but each security's own entries are in date order (an entry is never dated
+/// before the latest entry of a security it touches), so this order keeps every security's
+/// sequence and satisfies captable's date-order rule across securities.
+pub async fn replay_on(
+    conn: &mut PgConnection,
+    org: &str,
+    seed: &[SecurityId],
+    as_of: Option<Date>,
+) -> anyhow::Result<Ledger> {
     let mut closure: BTreeSet<Uuid> = seed.iter().map(|s| s.uuid()).collect();
     loop {
         let set: Vec<Uuid> = closure.iter().copied().collect();
@@ -501,7 +528,7 @@ pub async fn replay(
             &set,
             as_of,
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         let before = closure.len();
         closure.extend(touched);
@@ -510,7 +537,7 @@ pub async fn replay(
         }
     }
     let ids: Vec<SecurityId> = closure.iter().map(|u| SecurityId(*u)).collect();
-    let rows = securities::fetch_many(&mut tx, org, &ids).await?;
+    let rows = securities::fetch_many(&mut *conn, org, &ids).await?;
     let terms = rows
         .iter()
         .map(SecurityRow::terms)
@@ -519,19 +546,35 @@ pub async fn replay(
     let entries = sqlx::query_scalar!(
         "SELECT entry FROM journal
          WHERE org_id = $1 AND security_ids && $2 AND ($3::date IS NULL OR effective_on <= $3)
-         ORDER BY seq",
+         ORDER BY effective_on, seq",
         org,
         &set,
         as_of,
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.commit().await?;
     let entries = entries
         .into_iter()
         .map(serde_json::from_value::<JournalEntry>)
         .collect::<Result<Vec<_>, _>>()?;
     Ledger::replay(terms, &entries, as_of).context("the journal does not replay")
+}
+
+/// The latest effective date of the journal entries touching any of `securities` (the
+/// securities' `last_effective_on`, read from the journal itself).
+pub async fn latest_entry_date(
+    conn: &mut PgConnection,
+    org: &str,
+    securities: &[SecurityId],
+) -> Result<Option<Date>, sqlx::Error> {
+    let set: Vec<Uuid> = securities.iter().map(|s| s.uuid()).collect();
+    sqlx::query_scalar!(
+        "SELECT max(effective_on) FROM journal WHERE org_id = $1 AND security_ids && $2",
+        org,
+        &set,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The securities an investor has had a position in (by the journal), up to `up_to`.
