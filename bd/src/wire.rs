@@ -7,68 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-/// The exemption (or registration) a security was issued under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum RegulationName {
-    #[serde(rename = "reg_d_506b")]
-    RegD506b,
-    #[serde(rename = "reg_d_506c")]
-    RegD506c,
-    #[serde(rename = "reg_a_tier2")]
-    RegATier2,
-    #[serde(rename = "reg_cf")]
-    RegCf,
-    #[serde(rename = "registered")]
-    Registered,
-}
-
-impl RegulationName {
-    pub fn as_str(self) -> &'static str {
-        self.rule().as_str()
-    }
-
-    pub fn rule(self) -> compliance::Regulation {
-        use compliance::Regulation as R;
-        match self {
-            Self::RegD506b => R::RegD506b,
-            Self::RegD506c => R::RegD506c,
-            Self::RegATier2 => R::RegATier2,
-            Self::RegCf => R::RegCf,
-            Self::Registered => R::Registered,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SideName {
-    Buy,
-    Sell,
-}
-
-impl SideName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Buy => "buy",
-            Self::Sell => "sell",
-        }
-    }
-
-    pub fn rule(self) -> compliance::Side {
-        match self {
-            Self::Buy => compliance::Side::Buy,
-            Self::Sell => compliance::Side::Sell,
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "buy" => Some(Self::Buy),
-            "sell" => Some(Self::Sell),
-            _ => None,
-        }
-    }
-}
+pub use vocab::{Regulation, Side};
 
 /// Why a check did not pass: a stable `code`, a message for people, the `rule` that failed
 /// (when a regulation names it) and structured `details`.

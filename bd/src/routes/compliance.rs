@@ -26,8 +26,7 @@ use crate::ids::{AssetId, CheckId, InvestorId, OrderId, SettlementId, TradeId};
 use crate::store::checks::{self, CheckRow, NewCheck};
 use crate::store::events;
 use crate::wire::{
-    CheckReason, RegulationName, SideName, check_price, check_quantity, reasons_from_json,
-    reasons_json,
+    CheckReason, Regulation, Side, check_price, check_quantity, reasons_from_json, reasons_json,
 };
 
 /// Who may read stored checks.
@@ -352,7 +351,7 @@ pub struct PreTradeRequest {
     pub order_id: OrderId,
     pub investor_id: InvestorId,
     pub asset_id: AssetId,
-    pub side: SideName,
+    pub side: Side,
     /// Positive.
     #[schema(value_type = String, example = "100")]
     pub quantity: Decimal,
@@ -362,7 +361,7 @@ pub struct PreTradeRequest {
     #[schema(value_type = Option<String>, example = "12.50")]
     pub price: Option<Decimal>,
     /// The asset's regulation.
-    pub regulation: RegulationName,
+    pub regulation: Regulation,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -438,7 +437,7 @@ pub async fn pre_trade(
         check_price("price", p)?;
     }
     let now = platform::time::now();
-    let regulation = body.regulation.rule();
+    let regulation = body.regulation;
     let mut tx = state.pool().begin().await?;
     let facts = facts::gather(&mut tx, &caller.org_id, body.investor_id, now, true).await?;
 
@@ -489,7 +488,7 @@ pub async fn pre_trade(
                 accreditation: f.accreditation,
                 investor_type: f.investor_type(),
                 regulation,
-                side: body.side.rule(),
+                side: body.side,
                 // Without a price the amount is unknown; the limit is then refused below.
                 amount: amount.unwrap_or(body.quantity),
                 prior_12m_amount: bought + reserved,
@@ -498,7 +497,7 @@ pub async fn pre_trade(
             };
             let decision = pre_trade_decision(&decision_input, &state.config.pre_trade);
             let accredited = f.accreditation.is_valid_at(now);
-            let limited = body.side == SideName::Buy
+            let limited = body.side == Side::Buy
                 && matches!(
                     regulation,
                     compliance::Regulation::RegCf | compliance::Regulation::RegATier2
@@ -605,7 +604,7 @@ pub struct SettlementRequest {
     pub asset_id: AssetId,
     pub buyer_investor_id: InvestorId,
     pub seller_investor_id: InvestorId,
-    pub regulation: RegulationName,
+    pub regulation: Regulation,
     #[schema(value_type = String)]
     pub quantity: Decimal,
     #[schema(value_type = String)]
@@ -672,7 +671,7 @@ pub async fn settlement(
                 sanctions: f.sanctions,
                 accreditation: f.accreditation,
                 investor_type: f.investor_type(),
-                regulation: body.regulation.rule(),
+                regulation: body.regulation,
                 side,
                 amount,
                 prior_12m_amount: Decimal::ZERO,

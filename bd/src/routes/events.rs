@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::ids::{AlertId, AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
 use crate::store::alerts::{self, NewAlert};
 use crate::store::events::{self as store, NewEvent, NewTrade, OrderFacts};
-use crate::wire::{SideName, check_price, check_quantity};
+use crate::wire::{Side, check_price, check_quantity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum EventType {
@@ -84,7 +84,7 @@ pub struct OrderData {
     pub id: OrderId,
     pub asset_id: AssetId,
     pub investor_id: InvestorId,
-    pub side: SideName,
+    pub side: Side,
     pub order_type: OrderTypeName,
     #[serde(default)]
     pub time_in_force: Option<TimeInForceName>,

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use bytes::Bytes;
-use compliance::Side;
 use compliance::cat::{
     self, CatError, OrderEvent, OrderEventKind, OrderType, TimeInForce, TradeEvent,
 };
@@ -22,7 +21,7 @@ use crate::AppState;
 use crate::ids::AssetId;
 use crate::store::events::{self as store, StoredEvent};
 use crate::store::securities::{self, SecurityRow};
-use crate::wire::{Paging, SideName};
+use crate::wire::Paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -91,10 +90,6 @@ fn time_in_force(t: Option<TimeInForceName>) -> TimeInForce {
     }
 }
 
-fn side(s: SideName) -> Side {
-    s.rule()
-}
-
 /// The day's events as the compliance crate's inputs; what cannot be read is an exception.
 struct Inputs {
     orders: Vec<OrderEvent>,
@@ -136,7 +131,7 @@ async fn inputs(state: &AppState, org_id: &str, date: Date) -> ApiResult<Inputs>
                 order_id: o.id.to_string(),
                 symbol: o.symbol.clone().unwrap_or_else(|| e.scope_symbol.clone()),
                 investor_id: o.investor_id.to_string(),
-                side: side(o.side),
+                side: o.side,
                 order_type: order_type(o.order_type),
                 time_in_force: time_in_force(o.time_in_force),
                 quantity: o.quantity,

@@ -6,25 +6,7 @@ use time::Date;
 use crate::dates::{add_days, add_months, iso_date};
 use crate::{Lot, SecurityId};
 
-/// How the security was offered, which decides whether its shares are restricted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Regulation {
-    /// Regulation D, Rule 506(b).
-    #[serde(rename = "reg_d_506b")]
-    RegD506b,
-    /// Regulation D, Rule 506(c).
-    #[serde(rename = "reg_d_506c")]
-    RegD506c,
-    /// Regulation A, Tier 2.
-    #[serde(rename = "reg_a_tier2")]
-    RegATier2,
-    /// Regulation Crowdfunding.
-    #[serde(rename = "reg_cf")]
-    RegCf,
-    /// Registered under the Securities Act.
-    #[serde(rename = "registered")]
-    Registered,
-}
+pub use vocab::Regulation;
 
 /// The rule that imposes a lot's holding period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -34,49 +34,7 @@ impl InvestorType {
     }
 }
 
-/// Side of an order, as the ATS names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// A purchase.
-    Buy,
-    /// A sale.
-    Sell,
-}
-
-/// The exemption (or registration) a security was issued under; it decides
-/// who may buy it and how much.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Regulation {
-    /// Rule 506(b) of Regulation D (no general solicitation).
-    #[serde(rename = "reg_d_506b")]
-    RegD506b,
-    /// Rule 506(c) of Regulation D (general solicitation, verified accredited purchasers only).
-    #[serde(rename = "reg_d_506c")]
-    RegD506c,
-    /// Tier 2 of Regulation A.
-    #[serde(rename = "reg_a_tier2")]
-    RegATier2,
-    /// Regulation Crowdfunding.
-    #[serde(rename = "reg_cf")]
-    RegCf,
-    /// Registered under the Securities Act.
-    #[serde(rename = "registered")]
-    Registered,
-}
-
-impl Regulation {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RegD506b => "reg_d_506b",
-            Self::RegD506c => "reg_d_506c",
-            Self::RegATier2 => "reg_a_tier2",
-            Self::RegCf => "reg_cf",
-            Self::Registered => "registered",
-        }
-    }
-}
+pub use vocab::{Regulation, Side};
 
 /// The stable code of a [`Reason`]. Callers match on these, so a code is
 /// never renamed; new ones are only added.

@@ -32,33 +32,6 @@ impl SecurityClass {
     }
 }
 
-/// How the security was offered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-pub enum RegulationName {
-    #[serde(rename = "reg_d_506b")]
-    RegD506b,
-    #[serde(rename = "reg_d_506c")]
-    RegD506c,
-    #[serde(rename = "reg_a_tier2")]
-    RegATier2,
-    #[serde(rename = "reg_cf")]
-    RegCf,
-    #[serde(rename = "registered")]
-    Registered,
-}
-
-impl RegulationName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RegD506b => "reg_d_506b",
-            Self::RegD506c => "reg_d_506c",
-            Self::RegATier2 => "reg_a_tier2",
-            Self::RegCf => "reg_cf",
-            Self::Registered => "registered",
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateSecurity {
     /// 1 to 16 characters: letters, digits, `.` and `-`; stored upper-case; unique in the
@@ -69,7 +42,7 @@ pub struct CreateSecurity {
     /// The issuer's legal name, at most 200 characters.
     pub issuer: String,
     pub security_class: SecurityClass,
-    pub regulation: RegulationName,
+    pub regulation: vocab::Regulation,
     /// Whether the issuer files Exchange Act reports (shortens the Rule 144 period to 6 months).
     pub reporting_issuer: bool,
     /// Holding period in months, 0 to 120. Default: Reg D 12 (non-reporting) or 6 (reporting
@@ -143,7 +116,7 @@ pub async fn create_security(
                 "rule144_holding_months".to_owned(),
                 "must be between 0 and 120".to_owned(),
             ));
-        } else if m > 0 && body.regulation == RegulationName::Registered {
+        } else if m > 0 && body.regulation == vocab::Regulation::Registered {
             errors.push((
                 "rule144_holding_months".to_owned(),
                 "registered securities are not restricted securities and have no holding period"

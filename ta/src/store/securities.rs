@@ -37,9 +37,7 @@ pub struct SecurityRow {
 }
 
 pub fn parse_regulation(s: &str) -> anyhow::Result<Regulation> {
-    Ok(serde_json::from_value(serde_json::Value::String(
-        s.to_owned(),
-    ))?)
+    Ok(s.parse()?)
 }
 
 impl SecurityRow {
