@@ -314,6 +314,9 @@ async fn roles(pool: sqlx::PgPool) {
             )
             .await;
         assert_error(&got, 403, "FORBIDDEN");
+        // The role is judged before the body: no hint of what a valid request looks like.
+        let got = app.post("/v1/transfers", &token(user), json!({})).await;
+        assert_error(&got, 403, "FORBIDDEN");
     }
     let got = send(
         app.server

@@ -254,7 +254,7 @@ async fn transition(
         .ok_or_else(|| ApiError::not_found("alert", id))?;
     if a.status != from.as_str() {
         return Err(ApiError::invalid_state(format!(
-            "the alert is {}; only an {} alert can become {}",
+            "the alert is {}; only an alert that is {} can become {}",
             a.status,
             from.as_str(),
             to.as_str()

@@ -3,6 +3,7 @@
 //! idempotency-key store and the client for calls between services.
 
 pub mod app;
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod db;
@@ -19,6 +20,7 @@ pub mod time;
 pub mod whoami;
 
 pub use app::{ApiInfo, Platform};
+pub use auth::Authorized;
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use pagination::{ListParams, Page};

@@ -16,7 +16,9 @@ use serde_json::Value;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{READERS, check_not_ancient, check_price, check_quantity, cursor_id, parse_ratio};
+use super::{
+    Admin, READERS, check_not_ancient, check_price, check_quantity, cursor_id, parse_ratio,
+};
 use crate::AppState;
 use crate::ids::{CorporateActionId, InvestorId, SecurityId};
 use crate::refusal::refusal_error;
@@ -28,6 +30,7 @@ use crate::views::{
     ActionResult, CashInLieuView, CorporateActionView, CreatedLotView, SecurityTotalsAfter,
     TotalsView, qty,
 };
+use platform::Authorized;
 
 /// New shares from the issuer.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -485,10 +488,9 @@ the registry of record it was paid on would change. Every other action, and an i
     ))]
 pub async fn create_action(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, ApiJson<CorporateActionView>)> {
-    caller.require_any_role(&["admin"])?;
     let plan = plan(body)?;
     let org = caller.org_id.as_str();
     let id = CorporateActionId::new();

@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{EARLIEST_DATE, cursor_id};
+use super::{Admin, EARLIEST_DATE, cursor_id};
 use crate::AppState;
 use crate::ids::{DividendId, InvestorId, SecurityId};
 use crate::refusal::refusal_error;
@@ -22,6 +22,7 @@ use crate::store::dividends::{self, DividendRow, Figures, PaymentRow};
 use crate::store::ledger;
 use crate::store::securities;
 use crate::views::{DividendView, EntitlementView, qty};
+use platform::Authorized;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDividend {
@@ -141,10 +142,9 @@ A security already merged away cannot declare a dividend (409 INVALID_STATE).",
     ))]
 pub async fn create_dividend(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateDividend>,
 ) -> ApiResult<(StatusCode, ApiJson<DividendView>)> {
-    caller.require_any_role(&["admin"])?;
     let mut errors = Vec::new();
     if body.amount_per_share <= Decimal::ZERO {
         errors.push(("amount_per_share".to_owned(), "must be positive".to_owned()));

@@ -34,6 +34,15 @@ pub fn check_not_ancient(field: &str, d: Date) -> Result<(), ApiError> {
 /// Roles that may read (every role of the organization, and the platform's services).
 pub const READERS: &[&str] = &["admin", "trader", "compliance", "viewer", "internal"];
 
+platform::roles!(
+    /// Registering securities, corporate actions, dividends, ROFR decisions.
+    Admin = ["admin"]
+);
+platform::roles!(
+    /// Recording transfers: the issuer's admin, or the ATS settling a trade.
+    AdminOrInternal = ["admin", "internal"]
+);
+
 /// The position after which a page starts, as the id type of the list.
 pub fn cursor_id<T>(
     params: &ListParams,

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{READERS, cursor_id};
+use super::{Admin, READERS, cursor_id};
 use crate::AppState;
 use crate::ids::SecurityId;
 use crate::store::securities::{self, NewSecurity};
 use crate::views::SecurityView;
+use platform::Authorized;
 
 /// The classes of stock the TA registers (those the Open Cap Table Format knows).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -96,10 +97,9 @@ The terms (regulation, holding period, lock-up, right of first refusal) are fixe
     ))]
 pub async fn create_security(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateSecurity>,
 ) -> ApiResult<(StatusCode, ApiJson<SecurityView>)> {
-    caller.require_any_role(&["admin"])?;
     let symbol = body.symbol.trim().to_ascii_uppercase();
     let mut errors = Vec::new();
     if !valid_symbol(&symbol) {

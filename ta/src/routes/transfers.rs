@@ -14,7 +14,7 @@ use serde_json::Value;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{READERS, check_price, check_quantity, cursor_id};
+use super::{Admin, AdminOrInternal, READERS, check_price, check_quantity, cursor_id};
 use crate::AppState;
 use crate::ids::{InvestorId, SecurityId, SettlementId, TransferId};
 use crate::refusal::{is_rule_refusal, refusal_error, rejection_reason, rofr_exercised_reason};
@@ -22,6 +22,7 @@ use crate::store::ledger::{self, ledger_from, load_snapshot};
 use crate::store::securities;
 use crate::store::transfers::{self, NewTransfer, TransferRow};
 use crate::views::TransferView;
+use platform::Authorized;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTransfer {
@@ -117,10 +118,9 @@ A `settlement_id` already recorded replays the first transfer's answer (same sta
     ))]
 pub async fn create_transfer(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<AdminOrInternal>,
     ApiJson(body): ApiJson<CreateTransfer>,
 ) -> ApiResult<Response> {
-    caller.require_any_role(&["admin", "internal"])?;
     check_quantity("quantity", body.quantity)?;
     check_price("price_per_share", body.price_per_share)?;
     if body.from_investor_id == body.to_investor_id {
@@ -445,11 +445,10 @@ A transfer that is not pending answers 409 INVALID_STATE.",
     ))]
 pub async fn decide_rofr(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RofrDecision>,
 ) -> ApiResult<ApiJson<TransferView>> {
-    caller.require_any_role(&["admin"])?;
     let id = TransferId::parse_or_404(&id, "transfer")?;
     let org = caller.org_id.as_str();
     let today = state.clock.today();
