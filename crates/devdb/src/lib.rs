@@ -190,6 +190,9 @@ fn is_root() -> bool {
 /// PostgreSQL refuses to run as root: then every server command runs as `postgres`.
 struct Runner {
     as_postgres: bool,
+    /// `runuser` (util-linux), found on PATH or in the sbin directories a user's PATH often
+    /// lacks.
+    runuser: PathBuf,
 }
 
 impl Runner {
@@ -207,12 +210,26 @@ impl Runner {
                 );
             }
         }
-        Ok(Self { as_postgres })
+        let runuser = if as_postgres {
+            find_runuser().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "running as root, PostgreSQL must run as `postgres`, and `runuser` was not \
+                     found on PATH or in /usr/sbin or /sbin: install util-linux, run as \
+                     another user, or set DATABASE_URL"
+                )
+            })?
+        } else {
+            PathBuf::new()
+        };
+        Ok(Self {
+            as_postgres,
+            runuser,
+        })
     }
 
     fn command(&self, program: &Path) -> Command {
         if self.as_postgres {
-            let mut c = Command::new("runuser");
+            let mut c = Command::new(&self.runuser);
             c.arg("-u").arg("postgres").arg("--").arg(program);
             c
         } else {
@@ -240,16 +257,29 @@ impl Runner {
             .arg("-R")
             .arg("postgres:")
             .arg(dir)
-            .status()?;
+            .status()
+            .context("running chown")?;
         if !chown.success() {
             return Ok(false);
         }
-        let probe = Command::new("runuser")
+        let probe = Command::new(&self.runuser)
             .args(["-u", "postgres", "--", "test", "-w"])
             .arg(dir)
-            .status()?;
+            .status()
+            .with_context(|| format!("running {}", self.runuser.display()))?;
         Ok(probe.success())
     }
+}
+
+fn find_runuser() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join("runuser"))
+        .find(|p| p.is_file())
 }
 
 fn free_port() -> anyhow::Result<u16> {
