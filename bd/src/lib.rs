@@ -79,6 +79,7 @@ pub fn router(platform: &Platform, config: &Config, sanctions: Arc<SanctionsList
         ))
         .routes(routes!(routes::history::list_investor_checks))
         .routes(routes!(routes::kyc::run_kyc))
+        .routes(routes!(routes::kyc::verification_link))
         .routes(routes!(routes::decisions::kyc_decision))
         .routes(routes!(routes::kyc::provider_webhook))
         .routes(routes!(

@@ -267,25 +267,26 @@ async fn provider_unavailable_is_502_and_nothing_is_written(pool: sqlx::PgPool) 
     assert_eq!(n, 0);
 }
 
+/// `POST /v1/investors/{id}/{action}`: a trader or viewer gets 403; another organization's
+/// admin and an unknown id get 404.
+async fn refused_to_others(app: &testkit::TestServer, id: &str, action: &str) {
+    let path = format!("/v1/investors/{id}/{action}");
+    for user in ["acme/alice", "acme/vic"] {
+        assert_error(&post(app, &path, user, json!({})).await, 403, "FORBIDDEN");
+    }
+    let got = post(app, &path, "globex/admin", json!({})).await;
+    assert_error(&got, 404, "NOT_FOUND");
+    let unknown = format!("/v1/investors/{}/{action}", new_id("inv"));
+    let got = post(app, &unknown, "acme/admin", json!({})).await;
+    assert_error(&got, 404, "NOT_FOUND");
+}
+
 #[sqlx::test(migrator = "bd::MIGRATOR")]
 async fn kyc_refusals(pool: sqlx::PgPool) {
     let app = app(pool).await;
     let id = create(&app, individual("Grace Hopper", "US")).await;
     let path = format!("/v1/investors/{id}/kyc");
-    for user in ["acme/alice", "acme/vic"] {
-        assert_error(&post(&app, &path, user, json!({})).await, 403, "FORBIDDEN");
-    }
-    assert_error(
-        &post(&app, &path, "globex/admin", json!({})).await,
-        404,
-        "NOT_FOUND",
-    );
-    let unknown = format!("/v1/investors/{}/kyc", new_id("inv"));
-    assert_error(
-        &post(&app, &unknown, "acme/admin", json!({})).await,
-        404,
-        "NOT_FOUND",
-    );
+    refused_to_others(&app, &id, "kyc").await;
     assert_error(
         &post_raw(&app, &path, "acme/carla", "{").await,
         400,
@@ -361,6 +362,23 @@ impl KycProvider for AsyncProvider {
         body: &[u8],
     ) -> Result<kyc::WebhookEvent, KycError> {
         self.sumsub.verify_webhook(headers, body)
+    }
+
+    /// Echoes what it was asked for in the link, so the test sees what the BD sent.
+    fn verification_link<'a>(
+        &'a self,
+        subject: &'a KycSubject,
+        ttl_secs: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, KycError>> + Send + 'a>> {
+        Box::pin(async move {
+            if subject.legal_name.contains("Unreachable") {
+                return Err(KycError::Unavailable("connection refused".into()));
+            }
+            Ok(format!(
+                "https://in.sumsub.com/websdk/p/{}?kind={:?}&ttl={ttl_secs}",
+                subject.investor_id, subject.kind
+            ))
+        })
     }
 }
 
@@ -576,4 +594,117 @@ async fn events_about_an_old_identity_are_not_applied(pool: sqlx::PgPool) {
     assert_eq!((s, v["status"].as_str()), (200, Some("held")), "{v}");
     let (_, inv) = get(&app, &format!("/v1/investors/{id}"), "acme/carla").await;
     assert_eq!(inv["kyc_status"], "none");
+}
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn a_verification_link_comes_from_the_provider(pool: sqlx::PgPool) {
+    let app = app_with(pool, &[], Some(async_provider())).await;
+    let id = create(&app, individual("Grace Hopper", "US")).await;
+    let path = format!("/v1/investors/{id}/kyc/link");
+
+    let before = time::OffsetDateTime::now_utc();
+    let (s, v) = post_raw(&app, &path, "acme/carla", "").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["investor_id"], id.as_str());
+    assert_eq!(v["provider"], "sumsub");
+    assert_eq!(
+        v["url"],
+        format!("https://in.sumsub.com/websdk/p/{id}?kind=Individual&ttl=86400")
+    );
+    let expires = time::OffsetDateTime::parse(
+        v["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let day = time::Duration::seconds(86_400);
+    assert!(expires >= before + day && expires <= time::OffsetDateTime::now_utc() + day);
+
+    let (s, v) = post(&app, &path, "acme/admin", json!({"ttl_secs": 3600})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["url"].as_str().unwrap().ends_with("ttl=3600"), "{v}");
+
+    // An entity is sent as one (the provider puts it on its KYB level).
+    let entity = create(
+        &app,
+        json!({"type": "entity", "legal_name": "Pied Piper Ventures LLC", "email": "ops@pp.example", "country": "US"}),
+    )
+    .await;
+    let (s, v) = post(
+        &app,
+        &format!("/v1/investors/{entity}/kyc/link"),
+        "acme/carla",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["url"].as_str().unwrap().contains("kind=Entity"), "{v}");
+
+    // The provider down: 502, nothing else.
+    let down = create(&app, individual("Unreachable Person", "US")).await;
+    let got = post(
+        &app,
+        &format!("/v1/investors/{down}/kyc/link"),
+        "acme/carla",
+        json!({}),
+    )
+    .await;
+    assert_error(&got, 502, "DOWNSTREAM_UNAVAILABLE");
+}
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn verification_links_refuse_bad_input_roles_and_strangers(pool: sqlx::PgPool) {
+    let app = app_with(pool, &[], Some(async_provider())).await;
+    let id = create(&app, individual("Grace Hopper", "US")).await;
+    let path = format!("/v1/investors/{id}/kyc/link");
+
+    for (body, field) in [
+        (r#"{"ttl_secs": 299}"#, "ttl_secs"),
+        (r#"{"ttl_secs": 604801}"#, "ttl_secs"),
+        (r#"{"ttl_secs": -5}"#, "ttl_secs"),
+        (r#"{"ttl_secs": "an hour"}"#, "ttl_secs"),
+        (r#"{"ttl": 600}"#, "ttl"),
+    ] {
+        let got = post_raw(&app, &path, "acme/carla", body).await;
+        let v = assert_error(&got, 400, "VALIDATION_ERROR");
+        assert!(v["fields"].get(field).is_some(), "{body}: {v}");
+    }
+    assert_error(
+        &post_raw(&app, &path, "acme/carla", "{\"ttl_secs\":").await,
+        400,
+        "MALFORMED_JSON",
+    );
+
+    refused_to_others(&app, &id, "kyc/link").await;
+    assert_error(
+        &post(&app, "/v1/investors/nope/kyc/link", "acme/carla", json!({})).await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &send(app.post(&path).json(&json!({}))).await,
+        401,
+        "UNAUTHENTICATED",
+    );
+}
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn the_dev_provider_has_no_hosted_flow(pool: sqlx::PgPool) {
+    let app = app(pool).await;
+    let id = create(&app, individual("Grace Hopper", "US")).await;
+    let got = post(
+        &app,
+        &format!("/v1/investors/{id}/kyc/link"),
+        "acme/carla",
+        json!({}),
+    )
+    .await;
+    assert_error(&got, 404, "NOT_FOUND");
+    assert!(
+        got.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hosted verification flow"),
+        "{}",
+        got.1
+    );
 }

@@ -39,6 +39,7 @@ async fn every_operation_is_documented(pool: sqlx::PgPool) {
         "/v1/reporting/oats",
         "/v1/reporting/securities",
         "/v1/reporting/securities/{asset_id}",
+        "/v1/investors/{id}/kyc/link",
     ] {
         assert!(paths.contains_key(expected), "{expected} missing");
     }

@@ -1,4 +1,4 @@
-//! `POST /v1/investors/{id}/kyc` and the provider's webhook `POST /v1/kyc/webhooks/{provider}`.
+//! `POST /v1/investors/{id}/kyc`, `POST /v1/investors/{id}/kyc/link` and the provider's webhook `POST /v1/kyc/webhooks/{provider}`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -8,7 +8,7 @@ use kyc::{KycError, KycOutcome, KycStatus, KycSubject, SubjectKind};
 use platform::error::ErrorBody;
 use platform::{ApiError, ApiJson, ApiPath, ApiResult, ErrorCode};
 use sanctions::PartyType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -214,19 +214,7 @@ pub async fn run_kyc(
     .await
     .map_err(ApiError::internal)?;
 
-    let subject = KycSubject {
-        investor_id: id.to_string(),
-        kind: if entity {
-            SubjectKind::Entity
-        } else {
-            SubjectKind::Individual
-        },
-        legal_name: investor.legal_name.clone(),
-        email: investor.email.clone(),
-        country: investor.country.clone(),
-        date_of_birth: investor.date_of_birth,
-        external_ref: investor.external_ref.clone(),
-    };
+    let subject = subject_of(id, &investor);
     let provider = state.config.kyc.0.clone();
     let outcome: KycOutcome = provider
         .verify(&subject)
@@ -312,6 +300,111 @@ pub async fn run_kyc(
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("check {} vanished", check.id)))?;
     Ok((StatusCode::CREATED, ApiJson(CheckView::from(row))))
+}
+
+/// The investor as the KYC provider sees it (our id is its external user id).
+fn subject_of(id: InvestorId, investor: &InvestorRow) -> KycSubject {
+    KycSubject {
+        investor_id: id.to_string(),
+        kind: if investor.investor_type == "entity" {
+            SubjectKind::Entity
+        } else {
+            SubjectKind::Individual
+        },
+        legal_name: investor.legal_name.clone(),
+        email: investor.email.clone(),
+        country: investor.country.clone(),
+        date_of_birth: investor.date_of_birth,
+        external_ref: investor.external_ref.clone(),
+    }
+}
+
+const LINK_TTL_DEFAULT_SECS: u32 = 86_400;
+const LINK_TTL_MIN_SECS: u32 = 300;
+const LINK_TTL_MAX_SECS: u32 = 604_800;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// How long the link stays valid, in seconds: 300 to 604800 (7 days); default 86400.
+    pub ttl_secs: Option<u32>,
+}
+
+/// A link to the KYC provider's hosted verification flow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationLinkView {
+    pub investor_id: String,
+    pub provider: String,
+    /// Hand it to the investor only: whoever holds it can act in the investor's verification.
+    pub url: String,
+    #[serde(with = "platform::time::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// A link for the investor to finish verification in the provider's hosted flow.
+#[utoipa::path(post, path = "/v1/investors/{id}/kyc/link", tag = "kyc",
+    params(
+        ("id" = String, Path, description = "`inv_…`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request for 24 hours"),
+    ),
+    request_body(content = Option<LinkRequest>, description = "Empty, `{}`, or `{\"ttl_secs\": 3600}`"),
+    security(("bearer" = [])),
+    description = "Roles admin, compliance. When a KYC check is in `review` because the provider \
+is waiting for the investor (`applicant_action_required`: documents or a selfie not yet \
+given), this gives the link to send the investor: with Sumsub, an external WebSDK link to the \
+same applicant (the investor id is its external user id), on the KYB level for an entity. The \
+provider's decision then arrives through `POST /v1/kyc/webhooks/{provider}`. The URL is a \
+bearer credential for the investor's verification and is not logged or stored. The dev \
+provider decides at once and has no hosted flow: 404.",
+    responses(
+        (status = 200, description = "The link", body = VerificationLinkView),
+        (status = 400, description = "Malformed body or `ttl_secs` out of range", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Not admin or compliance", body = ErrorBody),
+        (status = 404, description = "No such investor in the organization, or the provider has no hosted flow", body = ErrorBody),
+        (status = 502, description = "The KYC provider is unavailable or refused", body = ErrorBody),
+    ))]
+pub async fn verification_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<ApiJson<VerificationLinkView>> {
+    caller.require_any_role(MANAGERS)?;
+    let request: LinkRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LinkRequest::default()
+    } else {
+        platform::extract::parse_json(&body)?
+    };
+    let ttl = request.ttl_secs.unwrap_or(LINK_TTL_DEFAULT_SECS);
+    if !(LINK_TTL_MIN_SECS..=LINK_TTL_MAX_SECS).contains(&ttl) {
+        return Err(ApiError::validation(
+            "ttl_secs",
+            format!("must be between {LINK_TTL_MIN_SECS} and {LINK_TTL_MAX_SECS} seconds"),
+        ));
+    }
+    let id = InvestorId::parse_or_404(&id, "investor")?;
+    let investor = {
+        let mut conn = state.pool().acquire().await?;
+        store::get(&mut conn, &caller.org_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("investor", id))?
+    };
+    let provider = state.config.kyc.0.clone();
+    let url = provider
+        .verification_link(&subject_of(id, &investor), ttl)
+        .await
+        .map_err(|e| match &e {
+            KycError::Unsupported(_) => ApiError::new(ErrorCode::NotFound, e.to_string()),
+            _ => kyc_error(&e, provider.name()),
+        })?;
+    tracing::info!(investor_id = %id, provider = provider.name(), ttl_secs = ttl, by = %caller.subject, "KYC verification link issued");
+    Ok(ApiJson(VerificationLinkView {
+        investor_id: id.to_string(),
+        provider: provider.name().to_owned(),
+        url,
+        expires_at: platform::time::now() + time::Duration::seconds(i64::from(ttl)),
+    }))
 }
 
 /// What KYC screens and the provider verifies: a change to any of it invalidates the KYC.

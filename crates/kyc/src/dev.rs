@@ -233,4 +233,12 @@ mod tests {
             .expect_err("unsupported");
         assert!(matches!(err, KycError::Unsupported(_)));
     }
+
+    #[test]
+    fn no_hosted_flow() {
+        let s = subject(SubjectKind::Individual, "Ada Lovelace", "ada@example.com");
+        let err = block_on(DevProvider.verification_link(&s, 600)).expect_err("unsupported");
+        assert!(matches!(err, KycError::Unsupported(_)));
+        assert_eq!(err.http_status(), 404);
+    }
 }

@@ -20,6 +20,9 @@
 //! - Real providers finish asynchronously: their webhooks are checked and parsed by
 //!   [`KycProvider::verify_webhook`] into a [`WebhookEvent`] (signature checked in constant time,
 //!   stale events refused). Providers without webhooks answer [`KycError::Unsupported`].
+//! - Where the provider collects documents itself, [`KycProvider::verification_link`] gives the
+//!   link to its hosted flow for the investor to finish there; others answer
+//!   [`KycError::Unsupported`].
 //! - Errors ([`KycError`]) say what the BD should answer: [`KycError::http_status`] maps
 //!   `Unavailable` (network, timeout, 5xx, 429) and provider refusals of our configuration or
 //!   credentials to 502, an invalid subject to 400, and a refused webhook to 401.
@@ -56,6 +59,9 @@
 //! - Errors (`{"description", "code", "correlationId", "errorCode"?, "errorName"?}`, 429 when
 //!   rate-limited): <https://docs.sumsub.com/reference/review-api-health> and
 //!   <https://docs.sumsub.com/reference/error-codes-description>
+//! - Generate external WebSDK link (`POST /resources/sdkIntegrations/levels/-/websdkLink` with
+//!   `levelName`, `userId` = the external user id, `applicantIdentifiers.email`, `ttlInSecs`;
+//!   answers `{"url"}`): <https://docs.sumsub.com/reference/generate-websdk-external-link>
 //! - Webhooks (`applicantReviewed`, `applicantPending`, `applicantOnHold`, …, payload attributes,
 //!   `createdAtMs`, retries over ~24 h): <https://docs.sumsub.com/docs/user-verification-webhooks>,
 //!   <https://docs.sumsub.com/docs/webhooks>; signature (`X-Payload-Digest` = hex HMAC of the raw
@@ -273,6 +279,25 @@ pub trait KycProvider: Send + Sync + 'static {
         &'a self,
         subject: &'a KycSubject,
     ) -> Pin<Box<dyn Future<Output = Result<KycOutcome, KycError>> + Send + 'a>>;
+
+    /// A link the investor opens to give the provider what it still needs (documents, a
+    /// selfie) in the provider's hosted flow, valid for `ttl_secs`. It opens the same applicant
+    /// [`KycProvider::verify`] works with (the investor id is the external user id), and is a
+    /// bearer credential for that flow: hand it to the investor, never log it. Providers
+    /// without a hosted flow answer [`KycError::Unsupported`].
+    fn verification_link<'a>(
+        &'a self,
+        subject: &'a KycSubject,
+        ttl_secs: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, KycError>> + Send + 'a>> {
+        let _ = (subject, ttl_secs);
+        let name = self.name();
+        Box::pin(async move {
+            Err(KycError::Unsupported(format!(
+                "the {name} provider has no hosted verification flow: its answer to KYC is final"
+            )))
+        })
+    }
 
     /// Check a webhook's signature (constant time) and timestamp, and parse it. `body` must be
     /// the raw request body exactly as received. Providers without webhooks answer

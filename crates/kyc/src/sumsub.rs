@@ -234,6 +234,41 @@ impl SumsubProvider {
         )))
     }
 
+    /// Generate external WebSDK link:
+    /// <https://docs.sumsub.com/reference/generate-websdk-external-link>.
+    async fn websdk_link(&self, subject: &KycSubject, ttl_secs: u32) -> Result<String, KycError> {
+        subject.validate()?;
+        let level = self.level_for(subject.kind)?;
+        let mut request = json!({
+            "levelName": level,
+            "userId": subject.investor_id,
+            "ttlInSecs": ttl_secs,
+        });
+        if !subject.email.trim().is_empty() {
+            request["applicantIdentifiers"] = json!({ "email": subject.email });
+        }
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| KycError::InvalidSubject(format!("cannot encode the request: {e}")))?;
+        let answer = self
+            .call(
+                Method::POST,
+                "/resources/sdkIntegrations/levels/-/websdkLink",
+                Some(body),
+            )
+            .await?
+            .map_err(ApiError::into_error)?;
+        answer
+            .get("url")
+            .and_then(Value::as_str)
+            .filter(|u| {
+                reqwest::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
+            })
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                KycError::InvalidResponse("Sumsub's websdkLink answer has no http(s) `url`".into())
+            })
+    }
+
     async fn verify_subject(&self, subject: &KycSubject) -> Result<KycOutcome, KycError> {
         subject.validate()?;
         let level = self.level_for(subject.kind)?;
@@ -450,6 +485,14 @@ impl SumsubProvider {
 impl KycProvider for SumsubProvider {
     fn name(&self) -> &'static str {
         Self::NAME
+    }
+
+    fn verification_link<'a>(
+        &'a self,
+        subject: &'a KycSubject,
+        ttl_secs: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, KycError>> + Send + 'a>> {
+        Box::pin(self.websdk_link(subject, ttl_secs))
     }
 
     fn verify<'a>(

@@ -45,6 +45,8 @@ enum Scenario {
     NotJson,
     /// The external user id is taken by an applicant this token cannot see.
     HiddenDuplicate,
+    /// The WebSDK link answer lacks its `url`.
+    LinkWithoutUrl,
 }
 
 #[derive(Default)]
@@ -55,6 +57,7 @@ struct FakeState {
     /// "METHOD /path?query" of every authenticated call, in order.
     calls: Vec<String>,
     created_bodies: Vec<Value>,
+    link_bodies: Vec<Value>,
     next_id: u64,
 }
 
@@ -313,6 +316,41 @@ async fn handle(
         });
         state.applicants.insert(external, applicant.clone());
         return (StatusCode::OK, axum::Json(applicant)).into_response();
+    }
+
+    // POST /resources/sdkIntegrations/levels/-/websdkLink
+    if method == Method::POST && path == "/resources/sdkIntegrations/levels/-/websdkLink" {
+        let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+            return sumsub_error(StatusCode::BAD_REQUEST, "Invalid JSON");
+        };
+        let level = request["levelName"].as_str().unwrap_or_default();
+        if !fake.levels.values().any(|l| l == level) {
+            return sumsub_error(
+                StatusCode::NOT_FOUND,
+                &format!("Level '{level}' is not found"),
+            );
+        }
+        let Some(user) = request["userId"].as_str().filter(|u| !u.is_empty()) else {
+            return sumsub_error(StatusCode::BAD_REQUEST, "userId is required");
+        };
+        if request["ttlInSecs"].as_u64().is_none_or(|t| t == 0) {
+            return sumsub_error(StatusCode::BAD_REQUEST, "ttlInSecs must be positive");
+        }
+        let mut state = fake.state.lock().unwrap();
+        state.link_bodies.push(request.clone());
+        return match state.scenarios.get(user).copied() {
+            Some(Scenario::ServerError) => {
+                sumsub_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+            Some(Scenario::LinkWithoutUrl) => {
+                (StatusCode::OK, axum::Json(json!({}))).into_response()
+            }
+            _ => {
+                state.next_id += 1;
+                let url = format!("https://in.sumsub.com/websdk/p/sbx_{:012x}", state.next_id);
+                (StatusCode::OK, axum::Json(json!({ "url": url }))).into_response()
+            }
+        };
     }
 
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -789,6 +827,104 @@ async fn invalid_subjects_never_reach_the_provider() {
 // ---------------------------------------------------------------------------------------------
 // Webhooks
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// verification_link (external WebSDK link)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_link_opens_the_investors_applicant_on_its_level() {
+    let (fake, _, provider) = setup().await;
+    let id = "inv_0190f0a8c0de7000a0000000000000a1";
+    let url = provider
+        .verification_link(&individual(id), 86_400)
+        .await
+        .unwrap();
+    assert_eq!(url, "https://in.sumsub.com/websdk/p/sbx_000000000001");
+    assert_eq!(
+        fake.calls(),
+        vec!["POST /resources/sdkIntegrations/levels/-/websdkLink".to_owned()]
+    );
+    let sent = fake.state.lock().unwrap().link_bodies.clone();
+    assert_eq!(
+        sent,
+        vec![json!({
+            "levelName": LEVEL,
+            "userId": id,
+            "applicantIdentifiers": {"email": "ada@example.com"},
+            "ttlInSecs": 86_400,
+        })]
+    );
+
+    // The same external user id as verify() uses, so the link continues that applicant.
+    fake.clear_calls();
+    verify(&provider, &individual(id)).await.unwrap();
+    assert!(fake.calls()[0].starts_with("POST /resources/applicants?levelName="));
+    let created = fake.state.lock().unwrap().created_bodies[0].clone();
+    assert_eq!(created["externalUserId"], id);
+}
+
+#[tokio::test]
+async fn entity_links_use_the_kyb_level_and_need_one() {
+    let (fake, base, provider) = setup().await;
+    let id = "inv_0190f0a8c0de7000a0000000000000a2";
+    provider.verification_link(&entity(id), 600).await.unwrap();
+    let sent = fake.state.lock().unwrap().link_bodies.clone();
+    assert_eq!(sent[0]["levelName"], KYB_LEVEL);
+    assert_eq!(sent[0]["ttlInSecs"], 600);
+
+    let mut no_kyb = config(&base, SECRET_KEY, LEVEL);
+    no_kyb.kyb_level_name = None;
+    let provider = SumsubProvider::new(no_kyb).unwrap();
+    let err = provider
+        .verification_link(&entity(id), 600)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KycError::Config(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn link_failures_are_classified() {
+    let (fake, base, provider) = setup().await;
+    let down = "inv_0190f0a8c0de7000a0000000000000a3";
+    fake.scenario(down, Scenario::ServerError);
+    let err = provider
+        .verification_link(&individual(down), 600)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KycError::Unavailable(_)), "{err:?}");
+
+    let odd = "inv_0190f0a8c0de7000a0000000000000a4";
+    fake.scenario(odd, Scenario::LinkWithoutUrl);
+    let err = provider
+        .verification_link(&individual(odd), 600)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KycError::InvalidResponse(_)), "{err:?}");
+
+    let wrong = SumsubProvider::new(config(&base, "not-the-secret", LEVEL)).unwrap();
+    let err = wrong
+        .verification_link(&individual("inv_0190f0a8c0de7000a0000000000000a5"), 600)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, KycError::Rejected { status: 401, .. }),
+        "{err:?}"
+    );
+
+    fake.clear_calls();
+    let mut nameless = individual("inv_0190f0a8c0de7000a0000000000000a6");
+    nameless.legal_name = " ".into();
+    let err = provider
+        .verification_link(&nameless, 600)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KycError::InvalidSubject(_)), "{err:?}");
+    assert!(
+        fake.calls().is_empty(),
+        "an invalid subject never reaches Sumsub"
+    );
+}
 
 fn webhook_provider(max_age: Option<Duration>) -> SumsubProvider {
     let mut c = config("https://api.sumsub.com", SECRET_KEY, LEVEL);
