@@ -311,3 +311,27 @@ async fn idempotent_creation(pool: sqlx::PgPool) {
     let got = send(send_with("k-1", &individual("Ada Lovelace", "GB"))).await;
     assert_error(&got, 409, "IDEMPOTENCY_KEY_REUSED");
 }
+
+/// Found by schemathesis: a NUL character in a filter reached PostgreSQL and came back as a 500.
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn nul_characters_are_refused_before_the_database(pool: sqlx::PgPool) {
+    let app = app(pool).await;
+    let got = get(
+        &app,
+        "/v1/investors?country=%00M&kyc_status=review",
+        "acme/carla",
+    )
+    .await;
+    assert_error(&got, 400, "VALIDATION_ERROR");
+    let got = post(
+        &app,
+        "/v1/investors",
+        "acme/carla",
+        json!({"type": "individual", "legal_name": "Nul\u{0}Person", "email": "n@example.com", "country": "US"}),
+    )
+    .await;
+    let details = assert_error(&got, 400, "VALIDATION_ERROR");
+    assert!(details["fields"].get("legal_name").is_some(), "{details}");
+    let (_, list) = get(&app, "/v1/investors", "acme/carla").await;
+    assert_eq!(list["data"], json!([]));
+}

@@ -156,6 +156,7 @@ impl Platform {
             ))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(middleware::from_fn(ensure_json_errors))
+            .layer(middleware::from_fn(crate::extract::refuse_nul_in_uri))
             .layer(middleware::from_fn_with_state(
                 metrics_state,
                 metrics::middleware,
@@ -192,7 +193,56 @@ fn finish_openapi(mut api: OpenApi, ops: OpenApi, info: &ApiInfo) -> OpenApi {
         "ErrorBody".to_owned(),
         <ErrorBody as utoipa::PartialSchema>::schema(),
     );
+    document_shared_refusals(&mut api);
     api
+}
+
+/// Answers the shared layers give whatever the handler: 400 for a malformed path or query
+/// (a NUL character, say) wherever the operation takes input, and 409
+/// `IDEMPOTENCY_KEY_REUSED` wherever it takes an `Idempotency-Key`. Added where the
+/// operation does not already document that status.
+fn document_shared_refusals(api: &mut OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in operations.into_iter().flatten() {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let idempotent = params
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
+            let takes_input = !params.is_empty() || op.request_body.is_some();
+            let responses = &mut op.responses.responses;
+            if takes_input {
+                responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| error("Malformed request"));
+            }
+            if idempotent {
+                responses.entry("409".to_owned()).or_insert_with(|| {
+                    error("`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request")
+                });
+            }
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -51,8 +51,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "request body is empty; a JSON document is required",
         ));
     }
-    // Syntax first, over the whole document: `{}{}` is malformed, not a missing field.
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| json_error(".", &e))?;
+    // Syntax first, over the whole document: `{}{}` is malformed, not a missing field. The same
+    // pass refuses NUL characters, which PostgreSQL cannot store in text or jsonb.
+    let mut scan = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, NoNul>(&mut scan).map_err(|e| {
+        // The path may name a key holding the NUL itself: the answer must not carry it.
+        let path = e.path().to_string().replace('\0', "\u{FFFD}");
+        json_error(&path, e.inner())
+    })?;
+    scan.end().map_err(|e| json_error(".", &e))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -61,6 +68,83 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| json_error(".", &e))?;
     Ok(value)
+}
+
+const NUL_MESSAGE: &str = "text must not contain NUL characters (\\u0000)";
+
+/// Any JSON document whose strings and keys are free of NUL characters.
+struct NoNul;
+
+impl<'de> serde::Deserialize<'de> for NoNul {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoNulVisitor)
+    }
+}
+
+struct NoNulVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoNulVisitor {
+    type Value = NoNul;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_i128<E>(self, _: i128) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_u128<E>(self, _: u128) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_unit<E>(self) -> Result<NoNul, E> {
+        Ok(NoNul)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<NoNul, E> {
+        if v.contains('\0') {
+            return Err(E::custom(NUL_MESSAGE));
+        }
+        Ok(NoNul)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<NoNul, A::Error> {
+        while seq.next_element::<NoNul>()?.is_some() {}
+        Ok(NoNul)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<NoNul, A::Error> {
+        while map.next_entry::<NoNul, NoNul>()?.is_some() {}
+        Ok(NoNul)
+    }
+}
+
+/// Refuses a request whose path or query string carries a NUL character (`%00`) before any
+/// handler sees it: PostgreSQL cannot store one, and no identifier or filter holds one.
+pub async fn refuse_nul_in_uri(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = req.uri();
+    let field = if uri.path().contains("%00") {
+        Some("path")
+    } else if uri.query().is_some_and(|q| q.contains("%00")) {
+        Some("query")
+    } else {
+        None
+    };
+    match field {
+        Some(field) => ApiError::validation(field, NUL_MESSAGE).into_response(),
+        None => next.run(req).await,
+    }
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
@@ -228,6 +312,32 @@ mod tests {
             "{:?}",
             e.details
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused_where_they_stand() {
+        for (body, field) in [
+            (r#"{"quantity":"1","side":"buy\u0000"}"#, "side"),
+            (
+                r#"{"quantity":"1","side":"buy","inner":{"n":1,"x":["a","\u0000"]}}"#,
+                "inner.x[1]",
+            ),
+            (r#"{"quantity":"1","side":"buy","k\u0000":1}"#, "k\u{FFFD}"),
+        ] {
+            let e = err(body);
+            assert_eq!(e.code, ErrorCode::ValidationError, "{body}");
+            let fields = e.details["fields"].as_object().unwrap();
+            assert!(fields.len() == 1, "{body}: {fields:?}");
+            let (name, message) = fields.iter().next().unwrap();
+            assert_eq!(name, field, "{body}");
+            assert!(
+                message.as_str().unwrap().contains("NUL"),
+                "{body}: {message}"
+            );
+        }
+        // An escaped backslash before "u0000" is ordinary text.
+        let v: serde_json::Value = parse_json(br#"{"note":"\\u0000"}"#).unwrap();
+        assert_eq!(v["note"], "\\u0000");
     }
 
     #[test]

@@ -249,6 +249,21 @@ async fn bad_bodies_get_the_envelope(pool: PgPool) {
     assert_eq!(s, 413, "{b}");
     assert_eq!(b["error"]["code"], "PAYLOAD_TOO_LARGE");
 
+    // NUL characters, which PostgreSQL cannot store, are refused in bodies, paths and queries.
+    let (s, _, b) = send(app.post(r#"{"name": "a\u0000b", "quantity": 1}"#)).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["error"]["details"]["fields"].get("name").is_some(), "{b}");
+    for (url, field) in [
+        (format!("{}/v1/things?name=a%00b", app.url), "query"),
+        (format!("{}/v1/things/a%00b", app.url), "path"),
+    ] {
+        let (s, _, b) = send(app.http.get(&url).bearer_auth(token("acme/admin"))).await;
+        assert_eq!(s, 400, "{url}: {b}");
+        assert_eq!(b["error"]["code"], "VALIDATION_ERROR", "{b}");
+        assert!(b["error"]["details"]["fields"].get(field).is_some(), "{b}");
+    }
+    assert_eq!(app.created.load(Ordering::SeqCst), 0);
+
     let (s, _, b) = send(app.post(r#"{"name": "ok", "quantity": 2.50}"#)).await;
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["quantity"], "2.50");
