@@ -1,4 +1,5 @@
-//! `POST /v1/investors/{id}/kyc`, `POST /v1/investors/{id}/kyc/link` and the provider's webhook `POST /v1/kyc/webhooks/{provider}`.
+//! `POST /v1/investors/{id}/kyc`, `POST /v1/investors/{id}/kyc/link` and the provider's
+//! webhook `POST /v1/kyc/webhooks/{provider}`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -95,6 +96,7 @@ fn kyc_error(e: &KycError, provider: &str) -> ApiError {
             tracing::error!(error = %e, provider, "KYC provider misconfigured");
             ApiError::not_ready("the KYC provider is not configured")
         }
+        KycError::Unsupported(_) => ApiError::new(ErrorCode::NotFound, e.to_string()),
         _ => {
             tracing::warn!(error = %e, provider, "KYC provider unavailable");
             ApiError::downstream(
@@ -154,8 +156,7 @@ pub async fn run_kyc(
     body: Bytes,
 ) -> ApiResult<(StatusCode, ApiJson<CheckView>)> {
     caller.require_any_role(MANAGERS)?;
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = platform::extract::parse_json(&body)?;
+    if let Some(v) = platform::extract::parse_json_or_empty::<Value>(&body)? {
         if !v.is_object() {
             return Err(ApiError::validation(
                 "body",
@@ -371,11 +372,7 @@ pub async fn verification_link(
     body: Bytes,
 ) -> ApiResult<ApiJson<VerificationLinkView>> {
     caller.require_any_role(MANAGERS)?;
-    let request: LinkRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LinkRequest::default()
-    } else {
-        platform::extract::parse_json(&body)?
-    };
+    let request: LinkRequest = platform::extract::parse_json_or_empty(&body)?.unwrap_or_default();
     let ttl = request.ttl_secs.unwrap_or(LINK_TTL_DEFAULT_SECS);
     if !(LINK_TTL_MIN_SECS..=LINK_TTL_MAX_SECS).contains(&ttl) {
         return Err(ApiError::validation(
@@ -394,10 +391,7 @@ pub async fn verification_link(
     let url = provider
         .verification_link(&subject_of(id, &investor), ttl)
         .await
-        .map_err(|e| match &e {
-            KycError::Unsupported(_) => ApiError::new(ErrorCode::NotFound, e.to_string()),
-            _ => kyc_error(&e, provider.name()),
-        })?;
+        .map_err(|e| kyc_error(&e, provider.name()))?;
     tracing::info!(investor_id = %id, provider = provider.name(), ttl_secs = ttl, by = %caller.subject, "KYC verification link issued");
     Ok(ApiJson(VerificationLinkView {
         investor_id: id.to_string(),

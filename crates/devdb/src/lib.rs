@@ -189,47 +189,41 @@ fn is_root() -> bool {
 
 /// PostgreSQL refuses to run as root: then every server command runs as `postgres`.
 struct Runner {
-    as_postgres: bool,
-    /// `runuser` (util-linux), found on PATH or in the sbin directories a user's PATH often
-    /// lacks.
-    runuser: PathBuf,
+    /// As root: `runuser` (util-linux), found on PATH or in the sbin directories a user's PATH
+    /// often lacks, through which every server command runs as `postgres`.
+    runuser: Option<PathBuf>,
 }
 
 impl Runner {
     fn new() -> anyhow::Result<Self> {
-        let as_postgres = is_root();
-        if as_postgres {
-            let ok = Command::new("id")
-                .arg("postgres")
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !ok {
-                bail!(
-                    "running as root, and PostgreSQL refuses root: create a `postgres` user \
-                     (useradd -r postgres), run as another user, or set DATABASE_URL"
-                );
-            }
+        if !is_root() {
+            return Ok(Self { runuser: None });
         }
-        let runuser = if as_postgres {
-            find_runuser().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "running as root, PostgreSQL must run as `postgres`, and `runuser` was not \
-                     found on PATH or in /usr/sbin or /sbin: install util-linux, run as \
-                     another user, or set DATABASE_URL"
-                )
-            })?
-        } else {
-            PathBuf::new()
-        };
+        let ok = Command::new("id")
+            .arg("postgres")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            bail!(
+                "running as root, and PostgreSQL refuses root: create a `postgres` user \
+                 (useradd -r postgres), run as another user, or set DATABASE_URL"
+            );
+        }
+        let runuser = find_runuser().ok_or_else(|| {
+            anyhow::anyhow!(
+                "running as root, PostgreSQL must run as `postgres`, and `runuser` was not \
+                 found on PATH or in /usr/sbin or /sbin: install util-linux, run as \
+                 another user, or set DATABASE_URL"
+            )
+        })?;
         Ok(Self {
-            as_postgres,
-            runuser,
+            runuser: Some(runuser),
         })
     }
 
     fn command(&self, program: &Path) -> Command {
-        if self.as_postgres {
-            let mut c = Command::new(&self.runuser);
+        if let Some(runuser) = &self.runuser {
+            let mut c = Command::new(runuser);
             c.arg("-u").arg("postgres").arg("--").arg(program);
             c
         } else {
@@ -250,9 +244,9 @@ impl Runner {
     /// a private home directory cannot be).
     fn prepare_dir(&self, dir: &Path) -> anyhow::Result<bool> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        if !self.as_postgres {
+        let Some(runuser) = &self.runuser else {
             return Ok(true);
-        }
+        };
         let chown = Command::new("chown")
             .arg("-R")
             .arg("postgres:")
@@ -262,11 +256,11 @@ impl Runner {
         if !chown.success() {
             return Ok(false);
         }
-        let probe = Command::new(&self.runuser)
+        let probe = Command::new(runuser)
             .args(["-u", "postgres", "--", "test", "-w"])
             .arg(dir)
             .status()
-            .with_context(|| format!("running {}", self.runuser.display()))?;
+            .with_context(|| format!("running {}", runuser.display()))?;
         Ok(probe.success())
     }
 }

@@ -70,6 +70,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// [`parse_json`] for an optional body: an empty (or all-whitespace) body is `None`.
+pub fn parse_json_or_empty<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    parse_json(bytes).map(Some)
+}
+
 const NUL_MESSAGE: &str = "text must not contain NUL characters (\\u0000)";
 
 /// Any JSON document whose strings and keys are free of NUL characters.
