@@ -1,0 +1,3 @@
+//! `cargo bench -p matching`: the exchange-core command mix (written in the next commit).
+
+fn main() {}
