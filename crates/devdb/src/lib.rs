@@ -114,6 +114,100 @@ pub async fn create_databases(server: &Server, names: &[&str]) -> anyhow::Result
     Ok(())
 }
 
+/// Makes `role` (a login without SUPERUSER or BYPASSRLS, so the tenant policies bind it) the
+/// owner of database `name` and of everything in its `public` schema, and answers the URL a
+/// service connects with. Objects an earlier run created as the superuser are handed over, so
+/// a cluster made before the services had roles of their own keeps working.
+pub async fn ensure_service_role(
+    server: &Server,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let ident = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if !ident(name) || !ident(role) || password.contains('\'') {
+        bail!("database and role names are lowercase letters and underscores: {name}, {role}");
+    }
+    let admin = admin_pool(&server.admin_url).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(role)
+            .fetch_one(&admin)
+            .await?;
+    // Identifiers and the password cannot be bound; all are checked above.
+    let attributes =
+        format!("LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{password}'");
+    let statement = if exists {
+        format!("ALTER ROLE {role} {attributes}")
+    } else {
+        format!("CREATE ROLE {role} {attributes}")
+    };
+    if let Err(e) = sqlx::query(AssertSqlSafe(statement)).execute(&admin).await {
+        let dup = e.as_database_error().and_then(|d| d.code()).as_deref() == Some("42710");
+        if !dup {
+            return Err(e).with_context(|| format!("creating the role {role}"));
+        }
+    }
+    sqlx::query(AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" OWNER TO {role}"
+    )))
+    .execute(&admin)
+    .await
+    .with_context(|| format!("handing database {name} to {role}"))?;
+    admin.close().await;
+
+    let db = admin_pool(&server.database_url(name)?).await?;
+    sqlx::query(AssertSqlSafe(format!(
+        r#"DO $$
+        DECLARE r record;
+        BEGIN
+            EXECUTE 'ALTER SCHEMA public OWNER TO {role}';
+            FOR r IN SELECT c.oid::regclass AS obj, c.relkind FROM pg_class c
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                       AND pg_get_userbyid(c.relowner) <> '{role}'
+            LOOP
+                IF r.relkind = 'S' THEN
+                    -- A sequence owned by a column moves with its table.
+                    CONTINUE WHEN EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.objid = r.obj::oid AND d.deptype IN ('a', 'i'));
+                    EXECUTE format('ALTER SEQUENCE %s OWNER TO {role}', r.obj);
+                ELSIF r.relkind IN ('v', 'm') THEN
+                    EXECUTE format('ALTER VIEW %s OWNER TO {role}', r.obj);
+                ELSE
+                    EXECUTE format('ALTER TABLE %s OWNER TO {role}', r.obj);
+                END IF;
+            END LOOP;
+            FOR r IN SELECT p.oid::regprocedure AS obj FROM pg_proc p
+                     JOIN pg_namespace n ON n.oid = p.pronamespace
+                     WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{role}'
+            LOOP
+                EXECUTE format('ALTER FUNCTION %s OWNER TO {role}', r.obj);
+            END LOOP;
+        END $$"#
+    )))
+    .execute(&db)
+    .await
+    .with_context(|| format!("handing the objects of {name} to {role}"))?;
+    db.close().await;
+    with_user(&server.database_url(name)?, role, password)
+}
+
+/// `url` with its user (and password) replaced.
+fn with_user(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
+    let scheme_end = url
+        .find("://")
+        .ok_or_else(|| anyhow!("DATABASE_URL has no scheme"))?
+        + 3;
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    Ok(format!("{}{user}:{password}@{host}", &url[..scheme_end]))
+}
+
 /// Drops (if present) and creates database `name`.
 pub async fn recreate_database(server: &Server, name: &str) -> anyhow::Result<()> {
     let pool = admin_pool(&server.admin_url).await?;
@@ -446,6 +540,27 @@ mod tests {
         assert_eq!(
             replace_database("postgres://h:1", "bd").unwrap(),
             "postgres://h:1/bd"
+        );
+    }
+
+    #[test]
+    fn users_are_replaced_in_urls() {
+        assert_eq!(
+            with_user(
+                "postgres://postgres@127.0.0.1:5432/ats?sslmode=disable",
+                "ats",
+                "pw"
+            )
+            .unwrap(),
+            "postgres://ats:pw@127.0.0.1:5432/ats?sslmode=disable"
+        );
+        assert_eq!(
+            with_user("postgres://u:p@h/bd", "bd", "x").unwrap(),
+            "postgres://bd:x@h/bd"
+        );
+        assert_eq!(
+            with_user("postgres://h:1/ta", "ta", "y").unwrap(),
+            "postgres://ta:y@h:1/ta"
         );
     }
 

@@ -127,6 +127,14 @@ async fn run_services(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     devdb::create_databases(server, &["ats", "bd", "ta"]).await?;
+    // Each service connects as a role of its own that owns its database and cannot bypass
+    // row-level security, as in production (docs/operations.md, "Database roles").
+    let mut database_urls = HashMap::new();
+    for name in ["ats", "bd", "ta"] {
+        let url =
+            devdb::ensure_service_role(server, name, name, &format!("{name}-dev-password")).await?;
+        database_urls.insert(name, url);
+    }
     let [iam_l, ats_l, bd_l, ta_l] = listeners;
 
     let issuer = format!("http://localhost:{}", ports.iam);
@@ -148,7 +156,10 @@ async fn run_services(
     let base: HashMap<String, String> = std::env::vars().collect();
     let service_env = |name: &str, port: u16| -> anyhow::Result<Env> {
         let mut vars = base.clone();
-        vars.insert("DATABASE_URL".into(), server.database_url(name)?);
+        let url = database_urls
+            .get(name)
+            .ok_or_else(|| anyhow!("no database for {name}"))?;
+        vars.insert("DATABASE_URL".into(), url.clone());
         vars.insert("PORT".into(), port.to_string());
         vars.insert("IAM_URL".into(), format!("http://127.0.0.1:{}", ports.iam));
         vars.insert("IAM_ISSUER".into(), issuer.clone());

@@ -45,6 +45,7 @@ impl Platform {
     /// Connects, migrates and prepares token validation: what `main` does at start.
     pub async fn init(config: CommonConfig, migrator: &'static Migrator) -> anyhow::Result<Self> {
         let pool = crate::db::connect(&config).await?;
+        crate::db::check_role(&pool, config.app_env).await?;
         crate::db::migrate(&pool, migrator).await?;
         Self::with_pool(config, pool, migrator)
     }

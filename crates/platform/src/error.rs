@@ -258,7 +258,12 @@ impl IntoResponse for ApiError {
         } else if status.is_server_error() {
             tracing::warn!(code = self.code.as_str(), message = %self.message, "request failed");
         }
-        json_response(status, &self.body())
+        let mut res = json_response(status, &self.body());
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
     }
 }
 
@@ -274,14 +279,15 @@ pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Respon
     res
 }
 
-/// Translate the iam-sdk's rejection into our envelope (same codes, same statuses).
+/// The iam-sdk's refusals in our envelope: the same codes and statuses, by type.
 impl From<iam_sdk::AuthError> for ApiError {
     fn from(e: iam_sdk::AuthError) -> Self {
-        let code = match e.code() {
-            "UNAUTHENTICATED" => ErrorCode::Unauthenticated,
-            "FORBIDDEN" => ErrorCode::Forbidden,
-            "VALIDATION_ERROR" => ErrorCode::ValidationError,
-            _ => ErrorCode::NotReady,
+        use iam_sdk::ErrorCode as Auth;
+        let code = match e.error_code() {
+            Auth::Unauthenticated => ErrorCode::Unauthenticated,
+            Auth::Forbidden => ErrorCode::Forbidden,
+            Auth::ValidationError => ErrorCode::ValidationError,
+            Auth::NotReady => ErrorCode::NotReady,
         };
         let mut err = ApiError::new(code, e.message());
         err.details = e.details().clone();

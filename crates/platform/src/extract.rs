@@ -30,6 +30,26 @@ where
     }
 }
 
+/// An optional JSON body: an empty (or all-whitespace) body is `None`, anything else must be
+/// a valid `T` (the same rejections as [`ApiJson`]).
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        parse_json_or_empty(&bytes).map(OptionalJson)
+    }
+}
+
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         crate::error::json_response(axum::http::StatusCode::OK, &self.0)

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+use crate::db::{self, TenantTx};
 use crate::error::{ApiError, ErrorCode};
 
 pub const HEADER: &str = "idempotency-key";
@@ -64,14 +65,22 @@ fn pg_interval(d: Duration) -> sqlx::postgres::types::PgInterval {
 
 /// Claims the key for this request, or says what to answer instead.
 pub async fn begin(pool: &PgPool, org: &str, key: &str, hash: &[u8]) -> Result<Begin, sqlx::Error> {
+    let mut tx = db::begin(pool, org).await?;
+    let outcome = claim(&mut tx, key, hash).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn claim(tx: &mut TenantTx, key: &str, hash: &[u8]) -> Result<Begin, sqlx::Error> {
+    let org = tx.org().to_owned();
     let inserted = sqlx::query!(
-        "INSERT INTO idempotency_keys (org_id, key, request_hash) VALUES ($1, $2, $3)
+        "INSERT INTO idempotency_keys (organization_id, key, request_hash) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING",
         org,
         key,
         hash
     )
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 1 {
         return Ok(Begin::Proceed);
@@ -81,16 +90,16 @@ pub async fn begin(pool: &PgPool, org: &str, key: &str, hash: &[u8]) -> Result<B
         r#"SELECT request_hash, response_status, response_body, response_content_type,
                   created_at < now() - $3::interval AS "expired!",
                   locked_at < now() - $4::interval AS "stale!"
-           FROM idempotency_keys WHERE org_id = $1 AND key = $2"#,
+           FROM idempotency_keys WHERE organization_id = $1 AND key = $2"#,
         org,
         key,
         pg_interval(TTL),
         pg_interval(STALE_AFTER),
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut **tx)
     .await?
     else {
-        return Box::pin(begin(pool, org, key, hash)).await;
+        return Box::pin(claim(tx, key, hash)).await;
     };
     let take_over = row.expired || (row.response_status.is_none() && row.stale);
     if take_over {
@@ -99,7 +108,7 @@ pub async fn begin(pool: &PgPool, org: &str, key: &str, hash: &[u8]) -> Result<B
             "UPDATE idempotency_keys
              SET request_hash = $3, response_status = NULL, response_body = NULL,
                  response_content_type = NULL, created_at = now(), locked_at = now()
-             WHERE org_id = $1 AND key = $2 AND request_hash = $4
+             WHERE organization_id = $1 AND key = $2 AND request_hash = $4
                AND response_status IS NOT DISTINCT FROM $5",
             org,
             key,
@@ -107,7 +116,7 @@ pub async fn begin(pool: &PgPool, org: &str, key: &str, hash: &[u8]) -> Result<B
             row.request_hash,
             row.response_status,
         )
-        .execute(pool)
+        .execute(&mut **tx)
         .await?;
         return Ok(if won.rows_affected() == 1 {
             Begin::Proceed
@@ -136,40 +145,45 @@ pub async fn complete(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db::begin(pool, org).await?;
     sqlx::query!(
         "UPDATE idempotency_keys
          SET response_status = $3, response_body = $4, response_content_type = $5
-         WHERE org_id = $1 AND key = $2",
+         WHERE organization_id = $1 AND key = $2",
         org,
         key,
         i16::try_from(status).unwrap_or(500),
         body,
         content_type,
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 pub async fn release(pool: &PgPool, org: &str, key: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db::begin(pool, org).await?;
     sqlx::query!(
-        "DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND response_status IS NULL",
+        "DELETE FROM idempotency_keys
+         WHERE organization_id = $1 AND key = $2 AND response_status IS NULL",
         org,
         key
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
-/// Deletes keys past their lifetime; run periodically by every service.
+/// Deletes keys past their lifetime, in every organization; run periodically by every service.
 pub async fn purge_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = db::begin_all_organizations(pool, "idempotency keys past their lifetime").await?;
     let done = sqlx::query!(
         "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval",
         pg_interval(TTL)
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 
@@ -201,11 +215,11 @@ pub async fn middleware(
         .into_response();
     };
     // Unauthenticated requests go through untouched: the handler's extractor answers them.
-    let Ok(caller) = state.auth.authenticate(req.headers()).await else {
-        return next.run(req).await;
+    let (mut parts, body) = req.into_parts();
+    let Ok(caller) = crate::auth::authenticate(&mut parts, &state.auth).await else {
+        return next.run(Request::from_parts(parts, body)).await;
     };
     let org = caller.org_id.clone();
-    let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {

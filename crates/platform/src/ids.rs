@@ -107,6 +107,72 @@ macro_rules! prefixed_id {
     };
 }
 
+// The identifiers of API.md (Conventions), defined once for every service: an id that crosses
+// services (an investor, an asset, an order, a settlement...) is the same type at both ends.
+
+crate::prefixed_id!(
+    /// An order, `ord_…`, issued by the ATS.
+    OrderId,
+    "ord"
+);
+crate::prefixed_id!(
+    /// A trade, `trd_…`, issued by the ATS.
+    TradeId,
+    "trd"
+);
+crate::prefixed_id!(
+    /// A settlement of a trade, `stl_…`, issued by the ATS.
+    SettlementId,
+    "stl"
+);
+crate::prefixed_id!(
+    /// An investor, `inv_…`, issued by the BD.
+    InvestorId,
+    "inv"
+);
+crate::prefixed_id!(
+    /// A security, `ast_…`, issued by the TA (the TA calls it a security, the ATS and BD an
+    /// asset: one id).
+    AssetId,
+    "ast"
+);
+crate::prefixed_id!(
+    /// A transfer on the register, `trf_…`, issued by the TA.
+    TransferId,
+    "trf"
+);
+crate::prefixed_id!(
+    /// A dividend declaration, `div_…`, issued by the TA.
+    DividendId,
+    "div"
+);
+crate::prefixed_id!(
+    /// A corporate action (issuances included), `ca_…`, issued by the TA.
+    CorporateActionId,
+    "ca"
+);
+crate::prefixed_id!(
+    /// A check kept for audit (KYC, accreditation, pre-trade, settlement), `chk_…`, issued by
+    /// the BD.
+    CheckId,
+    "chk"
+);
+crate::prefixed_id!(
+    /// An event of the ATS's outbox, `evt_…`.
+    EventId,
+    "evt"
+);
+crate::prefixed_id!(
+    /// A routing decision to an external venue, `rte_…`, issued by the BD.
+    RouteId,
+    "rte"
+);
+crate::prefixed_id!(
+    /// A surveillance alert, `alr_…`, issued by the BD.
+    AlertId,
+    "alr"
+);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidId {
     pub prefix: &'static str,

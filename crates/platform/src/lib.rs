@@ -4,7 +4,9 @@
 
 pub mod app;
 pub mod auth;
+pub mod bounds;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -20,9 +22,10 @@ pub mod time;
 pub mod whoami;
 
 pub use app::{ApiInfo, Platform};
-pub use auth::Authorized;
+pub use auth::{Anyone, Authorized};
+pub use clock::Clock;
 pub use error::{ApiError, ApiResult, ErrorCode};
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 pub use pagination::{ListParams, Page};
 pub use request_id::RequestId;
 

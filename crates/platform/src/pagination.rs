@@ -11,6 +11,9 @@ use crate::error::ApiError;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
+/// `limit` and `cursor`, the one pagination of every list. A handler takes it as its own
+/// extractor next to its filter (`ApiQuery<ListParams>`, `ApiQuery<Filter>`; OpenAPI
+/// `params(ListParams, Filter)`): utoipa cannot document a flattened parameter struct.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -35,6 +38,17 @@ impl ListParams {
     /// The decoded position after which the page starts, if any.
     pub fn after(&self) -> Result<Option<String>, ApiError> {
         self.cursor.as_deref().map(decode_cursor).transpose()
+    }
+
+    /// The position as a typed value (an id, usually); a cursor that does not decode to one is
+    /// a 400 like any other foreign cursor.
+    pub fn after_as<T>(&self, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+        match self.after()? {
+            None => Ok(None),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| ApiError::validation("cursor", "not a cursor returned by this API")),
+        }
     }
 }
 
@@ -95,6 +109,20 @@ mod tests {
         assert!(p(Some(501)).limit().is_err());
         assert!(p(Some(0)).limit().is_err());
         assert!(p(Some(-1)).limit().is_err());
+    }
+
+    #[test]
+    fn typed_cursors_refuse_foreign_positions() {
+        let p = ListParams {
+            limit: None,
+            cursor: Some(encode_cursor("not-a-number")),
+        };
+        assert!(p.after_as(|s| s.parse::<u32>().ok()).is_err());
+        let p = ListParams {
+            limit: None,
+            cursor: Some(encode_cursor("42")),
+        };
+        assert_eq!(p.after_as(|s| s.parse::<u32>().ok()).unwrap(), Some(42));
     }
 
     #[test]

@@ -18,8 +18,13 @@ pub fn parse(s: &str) -> Result<OffsetDateTime, time::error::Parse> {
 }
 
 pub fn now() -> OffsetDateTime {
-    let t = OffsetDateTime::now_utc();
-    // Truncate to what PostgreSQL stores, so in-memory and persisted values agree.
+    truncate(OffsetDateTime::now_utc())
+}
+
+/// `t` in UTC to the microsecond: what PostgreSQL stores, so in-memory and persisted values
+/// agree.
+pub fn truncate(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
     t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
         .unwrap_or(t)
 }

@@ -1,11 +1,12 @@
 //! `GET /v1/whoami`: how the service understood the caller's token and headers. Lets an
 //! operator check the identity and tenant rules with curl.
 
-use iam_sdk::{Caller, CallerKind};
+use iam_sdk::CallerKind;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::ApiJson;
+use crate::auth::{Anyone, Authorized};
 use crate::error::ErrorBody;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,7 +27,8 @@ pub struct WhoAmI {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Organization mismatch", body = ErrorBody),
     ))]
-pub async fn whoami(caller: Caller) -> ApiJson<WhoAmI> {
+pub async fn whoami(authorized: Authorized<Anyone>) -> ApiJson<WhoAmI> {
+    let caller = authorized.caller;
     ApiJson(WhoAmI {
         kind: match caller.kind {
             CallerKind::User => "user",

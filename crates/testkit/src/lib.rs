@@ -4,8 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod db;
 pub mod forge;
 pub mod identity;
+pub mod tenancy;
+
+pub use db::service_pool;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -1,0 +1,79 @@
+//! The database role the services run as under test: not a superuser, no BYPASSRLS, so the
+//! tenant policies bind the services exactly as in production. `#[sqlx::test]` hands a test a
+//! fresh database migrated by the superuser of `DATABASE_URL`; [`service_pool`] gives the same
+//! database as the service role, for the service to use, while the test keeps the superuser
+//! pool to look behind the service's back.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// The role every service under test connects as (cluster-wide; created once, reused).
+pub const SERVICE_ROLE: &str = "liquidity_service";
+const SERVICE_PASSWORD: &str = "liquidity-service-dev";
+
+/// `pool`'s database as [`SERVICE_ROLE`]: the role is created if missing and granted what a
+/// service needs on this database (its own tables; nothing that bypasses the policies).
+pub async fn service_pool(pool: &PgPool) -> PgPool {
+    ensure_role(pool).await;
+    // Identifiers cannot be bound; the role is our constant.
+    for grant in [
+        format!("GRANT USAGE ON SCHEMA public TO {SERVICE_ROLE}"),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {SERVICE_ROLE}"
+        ),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {SERVICE_ROLE}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(grant))
+            .execute(pool)
+            .await
+            .expect("granting the service role");
+    }
+    let options = (*pool.connect_options())
+        .clone()
+        .username(SERVICE_ROLE)
+        .password(SERVICE_PASSWORD)
+        .application_name("service-under-test");
+    PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .expect("connecting as the service role")
+}
+
+/// Creates the role unless it exists. Test binaries run in parallel against one server and
+/// roles are cluster-wide, so a concurrent creator's error is expected and ignored.
+async fn ensure_role(pool: &PgPool) {
+    for _ in 0..20 {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(SERVICE_ROLE)
+                .fetch_one(pool)
+                .await
+                .expect("reading pg_roles");
+        if exists {
+            return;
+        }
+        let create = format!(
+            "CREATE ROLE {SERVICE_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE \
+             PASSWORD '{SERVICE_PASSWORD}'"
+        );
+        match sqlx::query(sqlx::AssertSqlSafe(create)).execute(pool).await {
+            Ok(_) => return,
+            Err(e) => {
+                let code = e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .map(|c| c.into_owned());
+                // duplicate_object, unique_violation, "tuple concurrently updated" (XX000).
+                if !matches!(code.as_deref(), Some("42710" | "23505" | "XX000")) {
+                    panic!("creating the service role: {e}");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    panic!("the service role {SERVICE_ROLE} could not be created");
+}

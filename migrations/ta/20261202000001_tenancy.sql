@@ -1,0 +1,1 @@
+../platform/20261202000001_tenancy.sql
