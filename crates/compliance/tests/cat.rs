@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use compliance::Side;
 use compliance::cat::oats::{self, OatsConfig, oats_records};
 use compliance::cat::{
-    self, CancelInitiator, CatConfig, CatError, CatRecord, OrderEvent, OrderEventKind, OrderType,
+    self, CancelReason, CatConfig, CatError, CatRecord, OrderEvent, OrderEventKind, OrderType,
     TimeInForce, TradeEvent, cat_records, cat_timestamp, eastern, filter_in_scope,
     firm_designated_id, firm_roe_id,
 };
@@ -21,6 +21,14 @@ fn d(s: &str) -> Decimal {
 
 fn cfg() -> CatConfig {
     CatConfig::new("LQDY").expect("valid IMID")
+}
+
+/// The firm reports the venue's trades on Form T.
+fn form_t() -> CatConfig {
+    CatConfig {
+        reporting_exception_code: Some("F".into()),
+        ..cfg()
+    }
 }
 
 fn oats_cfg() -> OatsConfig {
@@ -44,6 +52,7 @@ fn accepted_limit_buy() -> OrderEvent {
         filled_quantity: Decimal::ZERO,
         created_at: datetime!(2025-03-17 13:30:00.123 UTC),
         event_time: datetime!(2025-03-17 13:30:00.130 UTC),
+        cancel_reason: None,
         cancel_initiator: None,
     }
 }
@@ -65,6 +74,7 @@ fn accepted_limit_sell() -> OrderEvent {
         filled_quantity: Decimal::ZERO,
         created_at: datetime!(2025-03-17 14:00 UTC),
         event_time: datetime!(2025-03-17 14:00:00.010 UTC),
+        cancel_reason: None,
         cancel_initiator: None,
     }
 }
@@ -76,7 +86,7 @@ fn cancelled_sell() -> OrderEvent {
         kind: OrderEventKind::Cancelled,
         filled_quantity: d("20"),
         event_time: datetime!(2025-03-17 19:45:10.5 UTC),
-        cancel_initiator: Some(CancelInitiator::Customer),
+        cancel_reason: Some(CancelReason::Requested),
         ..accepted_limit_sell()
     }
 }
@@ -114,7 +124,7 @@ fn meno_exact_json() {
             r#"{"actionType":"NEW","firmROEID":"20250317_evt_001","type":"MENO","CATReporterIMID":"LQDY","#,
             r#""orderKeyDate":"20250317 093000.123","orderID":"ord_001","symbol":"ACME","#,
             r#""eventTimestamp":"20250317 093000.123","manualFlag":false,"electronicDupFlag":false,"#,
-            r#""deptType":"A","side":"B","price":187.50,"quantity":100,"orderType":"LMT","#,
+            r#""deptType":"ATS","solicitationFlag":false,"side":"B","price":187.50,"quantity":100,"orderType":"LMT","#,
             r#""timeInForce":{"DAY":20250317},"tradingSession":"ALL","custDspIntrFlag":false,"#,
             r#""firmDesignatedID":"invalice1","accountHolderType":"I","affiliateFlag":false,"#,
             r#""negotiatedTradeFlag":false,"representativeInd":"N"}"#
@@ -198,11 +208,11 @@ fn meoc_exact_json() {
             r#"{"actionType":"NEW","firmROEID":"20250317_evt_003","type":"MEOC","CATReporterIMID":"LQDY","#,
             r#""orderKeyDate":"20250317 100000.000","orderID":"ord_002","symbol":"ACME","#,
             r#""eventTimestamp":"20250317 154510.500","manualFlag":false,"cancelQty":30,"leavesQty":0,"#,
-            r#""initiator":"C"}"#
+            r#""initiator":"C","requestTimestamp":"20250317 154510.500"}"#
         )
     );
     let by_firm = OrderEvent {
-        cancel_initiator: Some(CancelInitiator::Firm),
+        cancel_reason: Some(CancelReason::SelfTrade),
         ..cancelled_sell()
     };
     assert_eq!(
@@ -216,7 +226,7 @@ fn meoc_exact_json() {
 #[test]
 fn meot_exact_json() {
     let meot = cat::trade(
-        &cfg(),
+        &form_t(),
         &executed_trade(),
         accepted_limit_buy().created_at,
         accepted_limit_sell().created_at,
@@ -230,21 +240,21 @@ fn meot_exact_json() {
             r#""eventTimestamp":"20250317 100500.001","manualFlag":false,"cancelFlag":false,"#,
             r#""quantity":20,"price":187.50,"capacity":"A","sideDetailsInd":"NA","#,
             r#""buyDetails":[{"orderKeyDate":"20250317 093000.123","orderID":"ord_001","side":"B"}],"#,
-            r#""sellDetails":[{"orderKeyDate":"20250317 100000.000","orderID":"ord_002","side":"SL"}]}"#
+            r#""sellDetails":[{"orderKeyDate":"20250317 100000.000","orderID":"ord_002","side":"SL"}],"#,
+            r#""reportingExceptionCode":"F","multiLegInd":false}"#
         )
     );
 }
 
 #[test]
 fn meot_tape_link_or_reporting_exception() {
-    let mut config = cfg();
-    config.reporting_exception_code = Some("P".into());
+    let config = form_t();
     let buy = accepted_limit_buy().created_at;
     let sell = accepted_limit_sell().created_at;
 
     let v = serde_json::to_value(cat::trade(&config, &executed_trade(), buy, sell).expect("MEOT"))
         .expect("json");
-    assert_eq!(v["reportingExceptionCode"], "P");
+    assert_eq!(v["reportingExceptionCode"], "F");
     assert!(v.get("tapeTradeID").is_none());
 
     let reported = TradeEvent {
@@ -305,7 +315,7 @@ fn cat_records_for_a_day() {
         ioc_cancel,
         accepted_limit_buy(),
     ];
-    let records = cat_records(&cfg(), &orders, &[executed_trade()]).expect("records");
+    let records = cat_records(&form_t(), &orders, &[executed_trade()]).expect("records");
     let kinds: Vec<(&str, &str)> = records
         .iter()
         .map(|r| match r {
@@ -341,7 +351,7 @@ fn cat_records_for_a_day() {
 
 #[test]
 fn trade_orders_received_on_an_earlier_day_need_their_key_date() {
-    let err = cat_records(&cfg(), &[], &[executed_trade()]).expect_err("no key date");
+    let err = cat_records(&form_t(), &[], &[executed_trade()]).expect_err("no key date");
     assert_eq!(
         err,
         CatError::MissingOrderKeyDate {
@@ -354,7 +364,7 @@ fn trade_orders_received_on_an_earlier_day_need_their_key_date() {
         sell_order_created_at: Some(datetime!(2025-03-14 15:00 UTC)),
         ..executed_trade()
     };
-    match &cat_records(&cfg(), &[], &[given]).expect("records")[0] {
+    match &cat_records(&form_t(), &[], &[given]).expect("records")[0] {
         CatRecord::Trade(t) => {
             assert_eq!(t.buy_details[0].order_key_date, "20250310 100000.000");
             assert_eq!(t.sell_details[0].order_key_date, "20250314 110000.000");

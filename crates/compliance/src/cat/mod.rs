@@ -2,71 +2,128 @@
 //! the ATS's order and trade events, and legacy OATS records ([`oats`]).
 //!
 //! Field names, codes and formats follow the *CAT Reporting Technical
-//! Specifications for Industry Members* (v4.x, JSON file format):
+//! Specifications for Industry Members* v4.1.0 r15 ("the spec" below), JSON
+//! file format. The field lists (required, conditional, optional; data
+//! types) and the code lists are those of CAT's machine-readable schema
+//! published with v4.1.0 (`IM-4.1.0-r15.json`: `eventDefinitions` for MENO,
+//! MEOC and MEOT, `choices`, `nameValuePairDefinitions`). [`validate`] checks
+//! every record against those tables before it leaves [`cat_records`], so a
+//! record the spec refuses is never emitted: the event becomes an error
+//! (the BD lists it among the report's exceptions) instead.
 //!
-//! | our event | CAT event | notes |
+//! # What each ATS event becomes
+//!
+//! | ATS event | CAT record | why |
 //! |---|---|---|
-//! | `order.accepted` | `MENO` New Order | eventTimestamp and orderKeyDate = the order's `created_at` (when we received it) |
-//! | `order.cancelled` | `MEOC` Order Cancelled | cancelQty = the unfilled quantity, leavesQty = 0 |
-//! | `trade.executed` | `MEOT` Trade | both sides in `buyDetails` / `sellDetails` |
-//! | `order.rejected` | none | refused by our checks before it was accepted: never became an order |
-//! | `order.expired` | none | the spec: "implicit order cancellations, such as cancellations due to expiration of Time in Force, are not required to be reported" |
+//! | `order.accepted` | `MENO` New Order | the order was received from a customer of the firm, not from another CAT reporter (spec, New Order Event: "An order received from another CAT Reporter … must be reported as an Order Accepted event") |
+//! | `order.cancelled`, `cancel_reason` `requested` | `MEOC`, `initiator` `C`, `requestTimestamp` | the customer's `DELETE`; the request is captured in `requestTimestamp` so no separate `MEOCR` is needed (spec, Order Cancel Request Event) |
+//! | `order.cancelled`, `self_trade` | `MEOC`, `initiator` `F` | the venue's self-trade prevention cancelled a resting order: a firm-initiated cancel the order's time in force does not imply |
+//! | `order.cancelled`, `no_liquidity` | `MEOC`, `initiator` `F` for a `gtc`/`day` market order; nothing for an `ioc`/`fok` one | the venue kills a market order it cannot fill; only an IOC time in force already says so |
+//! | `order.cancelled`, `immediate_or_cancel` / `fill_or_kill` | none | implicit expiry of the IOC time in force the `MENO` reported (FOK is `IOC` plus the `FOK` handling instruction) |
+//! | `order.cancelled` `expired`, or `order.expired` | none for a `day` order | implicit expiry of the `DAY` time in force the `MENO` reported |
+//! | `order.cancelled` with a reason its time in force does not imply (e.g. `expired` on a `gtc` order) | `MEOC`, `initiator` `F` | otherwise CAT would hold the order open |
+//! | `order.cancelled` without `cancel_reason` | `MEOC` for `gtc`/`day` orders only if [`OrderEvent::cancel_initiator`] says who; otherwise an error | `initiator` is required (C or F) and is not guessed |
+//! | `order.rejected` | none | refused by the BD's checks before it reached the book: it never became an order |
+//! | `trade.executed` | `MEOT` Trade | the ATS executed the trade (spec, Trade Event: "used when the Industry Member acts as the executing broker") |
+//!
+//! Implicit expiries: the spec's Order Cancelled Event section does not ask
+//! for cancellations implied by the order's time in force. That sentence was
+//! not retrievable verbatim while writing this (the stored copies of the PDF
+//! were not searchable past their first pages); the rule above is the
+//! conservative reading: a cancel is left out only when the `timeInForce`
+//! the `MENO` reported already ends the order, every other cancel is
+//! reported.
+//!
+//! # Trades and `reportingExceptionCode`
+//!
+//! A Trade event must carry exactly one of `tapeTradeID` (the branch
+//! sequence number or compliance ID of the report to a TRF, ORF or ADF, with
+//! its `marketCenterID`) or `reportingExceptionCode` (spec, Trade Event,
+//! "Reporting Exception Codes"; error 2169). The spec allows four codes:
+//!
+//! * `P` — a trade between two desks of the same firm with no change in
+//!   beneficial ownership: not a trade between two investors;
+//! * `F` — the trade was reported on Form T instead of to a facility;
+//! * `N` — the trade was executed by a non-FINRA member (an ATS is run by a
+//!   FINRA member broker-dealer, so never this venue);
+//! * `C` — the firm was the contra side of a report made by someone else
+//!   through a QSR or AGU; needs `marketCenterID`, `clearingFirm` and
+//!   `counterparty`.
+//!
+//! So for an ATS trade in a security not reported to a FINRA facility the
+//! only code that fits is `F`, and only because the firm reports it on Form
+//! T. [`CatConfig::validate`] accepts `F` alone (and no code); `C`, `P` and
+//! `N` are refused with the reason, because the BD cannot tell per trade
+//! when they would be true. A trade with neither a `tapeTradeID` nor a code
+//! is an error ([`CatError::NoTapeLink`]), never a `MEOT` without both.
 //!
 //! # Formats
 //!
 //! * Timestamps use the spec's string form `YYYYMMDD HHMMSS.CCC`, in
 //!   Eastern Time, to the millisecond (electronic events must be reported to
-//!   at least milliseconds). Dates inside `timeInForce` are the integer
-//!   `YYYYMMDD`.
+//!   at least milliseconds, error 2027). Dates inside `timeInForce` are the
+//!   integer `YYYYMMDD` (data type Date).
 //! * `price` and `quantity` are JSON numbers, as the spec's Price and
-//!   Quantity data types are; they are written from `Decimal` with every
-//!   digit (`serde_json` `arbitrary_precision`), never through `f64`.
+//!   Real Quantity data types are; they are written from `Decimal` with
+//!   every digit (`serde_json` `arbitrary_precision`), never through `f64`.
 //! * `timeInForce` and `handlingInstructions` are Name/Value Pairs, JSON
 //!   objects: `{"DAY": 20250317}`, `{"GTC": true}`, `{"IOC": true}`.
-//! * Booleans that are `false` are still written when the field is
-//!   required (the spec treats an absent JSON Boolean as false either way);
+//! * Required Booleans are always written, `false` included (the spec reads
+//!   an absent JSON Boolean as false, but writing it leaves no doubt);
 //!   conditional fields without a value are omitted, never `null`.
 //!
 //! # Identifiers
 //!
 //! * `CATReporterIMID` is the SRO-assigned IMID alone (data type
-//!   CATReporterIMID, Alphanumeric(7), e.g. `LQDY`). The `CRD:IMID` form
+//!   CATReporterIMID, Alphanumeric (7), e.g. `LQDY`). The `CRD:IMID` form
 //!   (`123:LQDY`) is the IndustryMemberID type of fields such as
-//!   `senderIMID` and `destination`, which we never populate because the
+//!   `senderIMID` and `counterparty`, which we never populate because the
 //!   ATS does not route.
 //! * `firmROEID` is `<event date>_<event id>`: the event date is the Eastern
 //!   Time date of `eventTimestamp`, and the event id is the outbox event's
 //!   `evt_` id, unique per record. Re-running a day's report yields the same
 //!   ids, so a resubmission can be matched to the first one.
 //! * `firmDesignatedID` is the investor id with anything not alphanumeric
-//!   removed (FDID is Alphanumeric(40)).
+//!   removed (FDID is Text (40)).
 //!
-//! # Simplifications
+//! # Values taken, and why
 //!
-//! * `deptType` `A` (agency: we handle customers' orders), `capacity` `A`,
-//!   `accountHolderType` `I` (neither "institution" under FINRA Rule
-//!   4512(c) nor proprietary) and `tradingSession` `ALL` (the venue has no
-//!   sessions) come from [`CatConfig`].
+//! * `deptType` `ATS` ("a trading system that meets the definition of
+//!   Alternative Trading System under Regulation ATS"): the orders are
+//!   received by the venue itself, not by an agency desk that routes.
+//! * `solicitationFlag` `false`: investors enter their own orders on the
+//!   venue; the firm does not solicit them.
+//! * `capacity` `A`, `accountHolderType` `I` (neither "institution" under
+//!   FINRA Rule 4512(c) nor proprietary) and `tradingSession` `ALL` (the
+//!   venue has no sessions) come from [`CatConfig`].
 //! * Sells are long sales (`SL`): the ATS refuses sells not covered by
 //!   holdings, so there are no short sales (`SS`, `SX`).
 //! * Stop orders are reported with the order type they become when
 //!   triggered (`MKT` for `stop`, `LMT` for `stop_limit`) and the stop price
-//!   in `handlingInstructions` as `STOP`. Fill-or-kill is `IOC` with the
-//!   `FOK` handling instruction. Cancels of `ioc`/`fok` orders are TIF
-//!   expirations and are not reported.
-//! * The ATS-specific fields of `MENO` (NBBO, display, `atsOrderType`) are
-//!   required only of ATSs trading NMS stocks or OTC equity securities; the
-//!   private securities of this venue are neither, so they are omitted.
-//! * Trades: `sideDetailsInd` `NA` with both sides populated; a trade
-//!   reported to a FINRA facility carries `tapeTradeID` and
-//!   `marketCenterID` from the event, otherwise
-//!   [`CatConfig::reporting_exception_code`] when configured.
+//!   as the `STOP` handling instruction (a Price). Fill-or-kill is
+//!   `timeInForce` `IOC` with the Boolean `FOK` handling instruction.
+//! * Trades: `sideDetailsInd` `NA` with both `buyDetails` and `sellDetails`
+//!   populated (one element each), `multiLegInd` `false`, `cancelFlag`
+//!   `false`.
+//!
+//! # Not settled
+//!
+//! * ATS-only fields of `MENO` (`atsDisplayInd`, `atsOrderType`, the NBBO or
+//!   reference price at receipt, `seqNum`): FINRA Rule 6830(a)(1)(A)(xi)
+//!   asks an ATS for its order-type identifier (registered with CAT) and the
+//!   NBBO or relevant reference price at receipt. The ATS's events carry
+//!   neither, so they are omitted; supplying them needs the ATS to send
+//!   them.
+//! * A trade the firm reports to the ORF needs its `tapeTradeID`; the ATS's
+//!   `trade.executed` does not carry one yet, so such trades can only be
+//!   reported under `F` or stay exceptions.
 //! * Which securities are in CAT's scope is the caller's switch
 //!   (restricted securities are outside it); [`filter_in_scope`] keeps the
 //!   events of a set of in-scope symbols.
 
 pub mod eastern;
 pub mod oats;
+pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -126,15 +183,53 @@ pub enum TimeInForce {
     Fok,
 }
 
-/// Who asked for a cancellation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// Who cancelled an order: CAT's `initiator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CancelInitiator {
-    /// The customer (`DELETE /v1/orders/{id}`).
-    #[default]
+    /// The customer (`C`).
     Customer,
-    /// The firm.
+    /// The firm, here the venue (`F`).
     Firm,
+}
+
+impl CancelInitiator {
+    /// The CAT code, `C` or `F`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Customer => "C",
+            Self::Firm => "F",
+        }
+    }
+}
+
+/// Why the ATS ended an order without filling it (`cancel_reason` of the
+/// order events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// The customer cancelled it (`DELETE /v1/orders/{id}`).
+    Requested,
+    /// The venue's self-trade prevention cancelled a resting order.
+    SelfTrade,
+    /// A market order found nothing to match.
+    NoLiquidity,
+    /// The unfilled remainder of an immediate-or-cancel order.
+    ImmediateOrCancel,
+    /// A fill-or-kill order that could not be filled entirely.
+    FillOrKill,
+    /// A day order at the end of the trading day.
+    Expired,
+}
+
+/// What an order's end means for CAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelTreatment {
+    /// Report a `MEOC` with this initiator.
+    Report(CancelInitiator),
+    /// The `timeInForce` of the `MENO` already ends the order: nothing to
+    /// report.
+    ImpliedByTimeInForce,
 }
 
 /// An order event from the ATS, with the order's fields.
@@ -176,7 +271,11 @@ pub struct OrderEvent {
     /// When this event happened.
     #[serde(with = "rfc3339")]
     pub event_time: OffsetDateTime,
-    /// Who cancelled, for `cancelled`.
+    /// Why the order ended, for `cancelled` and `expired`.
+    #[serde(default)]
+    pub cancel_reason: Option<CancelReason>,
+    /// Who cancelled, when stated outright; otherwise it follows from
+    /// [`Self::cancel_reason`].
     #[serde(default)]
     pub cancel_initiator: Option<CancelInitiator>,
 }
@@ -212,7 +311,7 @@ pub struct TradeEvent {
     /// The id of the report to a FINRA facility, when there is one.
     #[serde(default)]
     pub tape_trade_id: Option<String>,
-    /// The facility it was reported to.
+    /// The facility it was reported to (CAT `marketCenterID`).
     #[serde(default)]
     pub market_center_id: Option<String>,
 }
@@ -226,6 +325,16 @@ pub enum CatError {
     /// The OATS MPID must be 1 to 4 capital letters.
     #[error("invalid OATS MPID {0:?}: 1 to 4 capital letters")]
     InvalidMpid(String),
+    /// A reporter setting the spec or this venue cannot use.
+    #[error("{field} {value:?}: {reason}")]
+    InvalidSetting {
+        /// The CAT field the setting fills.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
     /// A limit or stop-limit order without a limit price.
     #[error("order {0} is a limit order without a price")]
     MissingPrice(String),
@@ -240,6 +349,29 @@ pub enum CatError {
         /// The order whose time is missing.
         order_id: String,
     },
+    /// A cancel whose initiator (customer or firm) is unknown.
+    #[error(
+        "order {0}: cancelled without cancel_reason, so CAT's required initiator (C customer or \
+         F firm) is unknown"
+    )]
+    UnknownCancelInitiator(String),
+    /// A trade with neither a tape report nor a reporting exception code.
+    #[error(
+        "trade {0}: no tapeTradeID from a FINRA facility and no CAT_REPORTING_EXCEPTION_CODE; a \
+         CAT Trade event needs exactly one of them"
+    )]
+    NoTapeLink(String),
+    /// A trade reported to a facility without naming the facility.
+    #[error("trade {0}: a tapeTradeID needs its marketCenterID")]
+    MissingMarketCenter(String),
+    /// The record breaks a rule of the spec ([`validate`]).
+    #[error("{record}: {problems}")]
+    SpecViolation {
+        /// The record (type and key).
+        record: String,
+        /// What is wrong, `; `-separated.
+        problems: String,
+    },
 }
 
 /// Reporter-level settings.
@@ -247,7 +379,7 @@ pub enum CatError {
 pub struct CatConfig {
     /// The SRO-assigned IMID the firm reports under (e.g. `LQDY`).
     pub reporter_imid: String,
-    /// `deptType`: `A` agency, `T` trading, `O` other.
+    /// `deptType`: `ATS` (default), `T` trading or `A` agency.
     pub dept_type: String,
     /// `accountHolderType`: `I` individual/non-institution, `A` institution, ...
     pub account_holder_type: String,
@@ -255,9 +387,17 @@ pub struct CatConfig {
     pub trading_session: String,
     /// Trade `capacity`: `A` agency, `P` principal, `R` riskless principal.
     pub capacity: String,
-    /// `reportingExceptionCode` for trades not reported to a FINRA facility.
+    /// `reportingExceptionCode` for trades not reported to a FINRA facility:
+    /// only `F` (reported on Form T) is accepted, see the module docs.
     pub reporting_exception_code: Option<String>,
 }
+
+/// The spec's code lists for the settings (schema `choices`).
+const ACCOUNT_HOLDER_TYPES: [&str; 8] = ["A", "E", "F", "I", "O", "V", "P", "X"];
+const TRADING_SESSIONS: [&str; 8] = [
+    "FOR", "PRE", "PREREG", "REG", "REGPOST", "POST", "PREPOST", "ALL",
+];
+const CAPACITIES: [&str; 3] = ["A", "P", "R"];
 
 impl CatConfig {
     /// Settings for the reporter `imid`, with the defaults documented on
@@ -265,7 +405,7 @@ impl CatConfig {
     pub fn new(imid: &str) -> Result<Self, CatError> {
         let config = Self {
             reporter_imid: imid.to_owned(),
-            dept_type: "A".into(),
+            dept_type: "ATS".into(),
             account_holder_type: "I".into(),
             trading_session: "ALL".into(),
             capacity: "A".into(),
@@ -275,14 +415,92 @@ impl CatConfig {
         Ok(config)
     }
 
-    /// Checks the reporter IMID (CATReporterIMID is Alphanumeric(7)).
+    /// Checks every setting against the spec's code lists and what this
+    /// venue can truthfully report.
     pub fn validate(&self) -> Result<(), CatError> {
         let imid = &self.reporter_imid;
         if imid.is_empty() || imid.len() > 7 || !imid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(CatError::InvalidReporterImid(imid.clone()));
         }
+        let refuse = |field, value: &str, reason| {
+            Err(CatError::InvalidSetting {
+                field,
+                value: value.to_owned(),
+                reason,
+            })
+        };
+        match self.dept_type.as_str() {
+            "ATS" | "T" | "A" => {}
+            "DMA" | "SA" => {
+                return refuse(
+                    "deptType",
+                    &self.dept_type,
+                    "direct market and sponsored access route orders to other market centers; \
+                     this venue does not route",
+                );
+            }
+            "O" => {
+                return refuse(
+                    "deptType",
+                    &self.dept_type,
+                    "'O' is only for events followed by Internal Route Accepted events, which we \
+                     never report",
+                );
+            }
+            _ => return refuse("deptType", &self.dept_type, "one of ATS, T, A"),
+        }
+        if !ACCOUNT_HOLDER_TYPES.contains(&self.account_holder_type.as_str()) {
+            return refuse(
+                "accountHolderType",
+                &self.account_holder_type,
+                "one of A, E, F, I, O, V, P, X",
+            );
+        }
+        if !TRADING_SESSIONS.contains(&self.trading_session.as_str()) {
+            return refuse(
+                "tradingSession",
+                &self.trading_session,
+                "one of FOR, PRE, PREREG, REG, REGPOST, POST, PREPOST, ALL",
+            );
+        }
+        if !CAPACITIES.contains(&self.capacity.as_str()) {
+            return refuse("capacity", &self.capacity, "one of A, P, R");
+        }
+        if let Some(code) = &self.reporting_exception_code {
+            check_reporting_exception_code(code)?;
+        }
         Ok(())
     }
+}
+
+/// Whether `code` may be the firm-wide `reportingExceptionCode` of trades
+/// not reported to a FINRA facility (spec, Trade Event, "Reporting
+/// Exception Codes").
+pub fn check_reporting_exception_code(code: &str) -> Result<(), CatError> {
+    let reason = match code {
+        "F" => return Ok(()),
+        "C" => {
+            "'C' (contra side of a QSR or AGU report) requires clearingFirm, counterparty and \
+             marketCenterID on every trade, which the ATS's trades do not carry"
+        }
+        "P" => {
+            "'P' is for trades between desks of one firm with no change in beneficial ownership; \
+             a trade between two investors changes beneficial ownership"
+        }
+        "N" => {
+            "'N' is for trades executed by a non-FINRA member; an ATS is operated by a FINRA \
+             member broker-dealer"
+        }
+        _ => {
+            "not a CAT reportingExceptionCode (C, F, N, P); for an ATS trade not reported to a \
+             FINRA facility only F (reported on Form T) applies"
+        }
+    };
+    Err(CatError::InvalidSetting {
+        field: "reportingExceptionCode",
+        value: code.to_owned(),
+        reason,
+    })
 }
 
 /// `side` codes.
@@ -357,6 +575,9 @@ pub struct CatNewOrder {
     /// Department.
     #[serde(rename = "deptType")]
     pub dept_type: String,
+    /// The firm did not solicit the order: `false`.
+    #[serde(rename = "solicitationFlag")]
+    pub solicitation_flag: bool,
     /// Side.
     pub side: CatSide,
     /// Limit price; omitted for market orders.
@@ -448,6 +669,13 @@ pub struct CatOrderCancelled {
     pub leaves_qty: Decimal,
     /// `C` customer or `F` firm.
     pub initiator: String,
+    /// When the customer asked for the cancel (customer cancels only).
+    #[serde(
+        rename = "requestTimestamp",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_timestamp: Option<String>,
 }
 
 /// One side of a trade in `MEOT`.
@@ -510,7 +738,7 @@ pub struct CatTrade {
         skip_serializing_if = "Option::is_none"
     )]
     pub tape_trade_id: Option<String>,
-    /// The facility, when there is one.
+    /// The facility, with a `tapeTradeID`.
     #[serde(
         rename = "marketCenterID",
         default,
@@ -533,6 +761,9 @@ pub struct CatTrade {
         skip_serializing_if = "Option::is_none"
     )]
     pub reporting_exception_code: Option<String>,
+    /// Not part of a multi-leg order: `false`.
+    #[serde(rename = "multiLegInd")]
+    pub multi_leg_ind: bool,
 }
 
 /// Any CAT record we produce; serialises as the record itself.
@@ -545,6 +776,17 @@ pub enum CatRecord {
     OrderCancelled(CatOrderCancelled),
     /// `MEOT`.
     Trade(CatTrade),
+}
+
+impl CatRecord {
+    /// `MENO ord_…`, `MEOC ord_…` or `MEOT trd_…`: how errors name it.
+    pub fn label(&self) -> String {
+        match self {
+            Self::NewOrder(r) => format!("MENO {}", r.order_id),
+            Self::OrderCancelled(r) => format!("MEOC {}", r.order_id),
+            Self::Trade(r) => format!("MEOT {}", r.trade_id),
+        }
+    }
 }
 
 /// A CAT timestamp: `YYYYMMDD HHMMSS.CCC` in Eastern Time.
@@ -643,6 +885,7 @@ pub fn new_order(config: &CatConfig, e: &OrderEvent) -> Result<CatNewOrder, CatE
         manual_flag: false,
         electronic_dup_flag: false,
         dept_type: config.dept_type.clone(),
+        solicitation_flag: false,
         side: e.side.into(),
         price,
         quantity: e.quantity,
@@ -659,10 +902,49 @@ pub fn new_order(config: &CatConfig, e: &OrderEvent) -> Result<CatNewOrder, CatE
     })
 }
 
+/// What CAT makes of a `cancelled` or `expired` order event (the table in
+/// the module docs).
+pub fn cancel_treatment(e: &OrderEvent) -> Result<CancelTreatment, CatError> {
+    use CancelReason as R;
+    use TimeInForce as T;
+    let reason = e.cancel_reason.or(match e.kind {
+        OrderEventKind::Expired => Some(R::Expired),
+        _ => None,
+    });
+    let implied = match (reason, e.time_in_force) {
+        // IOC (and FOK, reported as IOC) ends the order at once whatever
+        // the venue's reason; a reason-less cancel of such an order is its
+        // remainder too.
+        (
+            None | Some(R::ImmediateOrCancel | R::FillOrKill | R::NoLiquidity | R::Expired),
+            T::Ioc | T::Fok,
+        ) => true,
+        (Some(R::Expired), T::Day) => true,
+        _ => false,
+    };
+    if implied {
+        return Ok(CancelTreatment::ImpliedByTimeInForce);
+    }
+    let initiator = match (e.cancel_initiator, reason) {
+        (Some(who), _) => who,
+        (None, Some(R::Requested)) => CancelInitiator::Customer,
+        (None, Some(_)) => CancelInitiator::Firm,
+        (None, None) => return Err(CatError::UnknownCancelInitiator(e.order_id.clone())),
+    };
+    Ok(CancelTreatment::Report(initiator))
+}
+
 /// The `MEOC` for a cancelled order: everything not filled is cancelled.
+/// The initiator comes from [`cancel_treatment`] (or the event's explicit
+/// one); this builds the record even for a cancel the time in force implies.
 pub fn order_cancelled(config: &CatConfig, e: &OrderEvent) -> Result<CatOrderCancelled, CatError> {
     config.validate()?;
+    let initiator = match cancel_treatment(e)? {
+        CancelTreatment::Report(who) => who,
+        CancelTreatment::ImpliedByTimeInForce => CancelInitiator::Firm,
+    };
     let cancel_qty = (e.quantity - e.filled_quantity).max(Decimal::ZERO);
+    let cancelled_at = cat_timestamp(e.event_time);
     Ok(CatOrderCancelled {
         action_type: "NEW".into(),
         firm_roe_id: firm_roe_id(e.event_time, &e.event_id),
@@ -671,14 +953,14 @@ pub fn order_cancelled(config: &CatConfig, e: &OrderEvent) -> Result<CatOrderCan
         order_key_date: cat_timestamp(e.created_at),
         order_id: e.order_id.clone(),
         symbol: e.symbol.clone(),
-        event_timestamp: cat_timestamp(e.event_time),
+        event_timestamp: cancelled_at.clone(),
         manual_flag: false,
         cancel_qty,
         leaves_qty: Decimal::ZERO,
-        initiator: match e.cancel_initiator.unwrap_or_default() {
-            CancelInitiator::Customer => "C".into(),
-            CancelInitiator::Firm => "F".into(),
-        },
+        initiator: initiator.code().into(),
+        // The ATS cancels within the customer's DELETE request, so the
+        // request and the cancellation share the event's time.
+        request_timestamp: (initiator == CancelInitiator::Customer).then_some(cancelled_at),
     })
 }
 
@@ -690,11 +972,19 @@ pub fn trade(
     sell_order_created_at: OffsetDateTime,
 ) -> Result<CatTrade, CatError> {
     config.validate()?;
+    let (tape_trade_id, market_center_id, reporting_exception_code) =
+        match (&t.tape_trade_id, &config.reporting_exception_code) {
+            (Some(id), _) => {
+                let facility = t
+                    .market_center_id
+                    .clone()
+                    .ok_or_else(|| CatError::MissingMarketCenter(t.trade_id.clone()))?;
+                (Some(id.clone()), Some(facility), None)
+            }
+            (None, Some(code)) => (None, None, Some(code.clone())),
+            (None, None) => return Err(CatError::NoTapeLink(t.trade_id.clone())),
+        };
     let executed = cat_timestamp(t.executed_at);
-    let reporting_exception_code = match t.tape_trade_id {
-        Some(_) => None,
-        None => config.reporting_exception_code.clone(),
-    };
     Ok(CatTrade {
         action_type: "NEW".into(),
         firm_roe_id: firm_roe_id(t.executed_at, &t.event_id),
@@ -709,8 +999,8 @@ pub fn trade(
         quantity: t.quantity,
         price: t.price,
         capacity: config.capacity.clone(),
-        tape_trade_id: t.tape_trade_id.clone(),
-        market_center_id: t.tape_trade_id.as_ref().and(t.market_center_id.clone()),
+        tape_trade_id,
+        market_center_id,
         side_details_ind: "NA".into(),
         buy_details: vec![TradeSideDetails {
             order_key_date: cat_timestamp(buy_order_created_at),
@@ -723,22 +1013,27 @@ pub fn trade(
             side: CatSide::SellLong,
         }],
         reporting_exception_code,
+        multi_leg_ind: false,
     })
 }
 
+/// Which record an order event leads to, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reportable {
+    NewOrder,
+    Cancel,
+}
+
 /// Whether an order event leads to a reportable record, and which.
-fn reportable(e: &OrderEvent) -> Option<OrderEventKind> {
-    match e.kind {
-        OrderEventKind::Accepted => Some(OrderEventKind::Accepted),
-        // An IOC/FOK remainder is cancelled by its time in force, which neither CAT
-        // nor OATS asks to report.
-        OrderEventKind::Cancelled
-            if !matches!(e.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) =>
-        {
-            Some(OrderEventKind::Cancelled)
-        }
-        _ => None,
-    }
+pub(crate) fn reportable(e: &OrderEvent) -> Result<Option<Reportable>, CatError> {
+    Ok(match e.kind {
+        OrderEventKind::Accepted => Some(Reportable::NewOrder),
+        OrderEventKind::Cancelled | OrderEventKind::Expired => match cancel_treatment(e)? {
+            CancelTreatment::Report(_) => Some(Reportable::Cancel),
+            CancelTreatment::ImpliedByTimeInForce => None,
+        },
+        OrderEventKind::Rejected => None,
+    })
 }
 
 /// Receipt times of the orders, from the accepted/cancelled events given.
@@ -768,9 +1063,31 @@ pub(crate) fn trade_key_dates(
     ))
 }
 
+/// Refuses a record [`validate::check_record`] finds fault with.
+fn checked(record: CatRecord) -> Result<CatRecord, CatError> {
+    let value = serde_json::to_value(&record).map_err(|e| CatError::SpecViolation {
+        record: record.label(),
+        problems: e.to_string(),
+    })?;
+    let problems = validate::check_record(&value);
+    if problems.is_empty() {
+        Ok(record)
+    } else {
+        Err(CatError::SpecViolation {
+            record: record.label(),
+            problems: problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+    }
+}
+
 /// All CAT records for a batch of events (typically one Eastern Time day),
-/// in event-time order. Rejected and expired orders produce nothing, nor do
-/// cancels of IOC/FOK orders (see the module documentation).
+/// in event-time order, each checked by [`validate::check_record`]. Rejected
+/// orders and cancels implied by the time in force produce nothing (see the
+/// module documentation).
 pub fn cat_records(
     config: &CatConfig,
     orders: &[OrderEvent],
@@ -780,24 +1097,23 @@ pub fn cat_records(
     let keys = order_key_dates(orders);
     let mut out: Vec<(OffsetDateTime, CatRecord)> = Vec::new();
     for e in orders {
-        match reportable(e) {
-            Some(OrderEventKind::Accepted) => {
-                out.push((e.created_at, CatRecord::NewOrder(new_order(config, e)?)))
-            }
-            Some(OrderEventKind::Cancelled) => {
-                out.push((
-                    e.event_time,
-                    CatRecord::OrderCancelled(order_cancelled(config, e)?),
-                ));
-            }
-            _ => {}
+        match reportable(e)? {
+            Some(Reportable::NewOrder) => out.push((
+                e.created_at,
+                checked(CatRecord::NewOrder(new_order(config, e)?))?,
+            )),
+            Some(Reportable::Cancel) => out.push((
+                e.event_time,
+                checked(CatRecord::OrderCancelled(order_cancelled(config, e)?))?,
+            )),
+            None => {}
         }
     }
     for t in trades {
         let (buy, sell) = trade_key_dates(t, &keys)?;
         out.push((
             t.executed_at,
-            CatRecord::Trade(trade(config, t, buy, sell)?),
+            checked(CatRecord::Trade(trade(config, t, buy, sell)?))?,
         ));
     }
     // Stable: events at the same instant keep their input order (orders first).

@@ -12,7 +12,9 @@
 //!
 //! * `NW` New Order Report for an accepted order;
 //! * `CL` Cancel Report for a cancelled order (full cancel of what was
-//!   left: `Cancel Type Flag` `F`);
+//!   left: `Cancel Type Flag` `F`; `Canceled By Flag` is CAT's initiator),
+//!   for the same cancels as CAT's `MEOC` (not those the time in force
+//!   implies);
 //! * `EX` Execution Report for each order of a trade (two per trade).
 //!
 //! Values are the OATS text formats: timestamps `YYYYMMDDHHMMSSCCC` in
@@ -30,7 +32,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{CatError, OrderEvent, OrderEventKind, OrderType, TimeInForce, TradeEvent, eastern};
+use super::{CatError, OrderEvent, OrderType, Reportable, TimeInForce, TradeEvent, eastern};
 use crate::common::Side;
 
 /// Firm-level settings.
@@ -315,9 +317,14 @@ pub fn new_order(config: &OatsConfig, e: &OrderEvent) -> Result<OatsNewOrder, Ca
     })
 }
 
-/// The `CL` for a cancelled order.
+/// The `CL` for a cancelled order; `Canceled By Flag` is CAT's initiator
+/// ([`super::cancel_treatment`]).
 pub fn cancel(config: &OatsConfig, e: &OrderEvent) -> Result<OatsCancel, CatError> {
     config.validate()?;
+    let initiator = match super::cancel_treatment(e)? {
+        super::CancelTreatment::Report(who) => who,
+        super::CancelTreatment::ImpliedByTimeInForce => super::CancelInitiator::Firm,
+    };
     Ok(OatsCancel {
         record_type: RECORD_TYPE.into(),
         order_event_type_code: "CL".into(),
@@ -331,10 +338,7 @@ pub fn cancel(config: &OatsConfig, e: &OrderEvent) -> Result<OatsCancel, CatErro
         canceled_quantity: (e.quantity - e.filled_quantity)
             .max(Decimal::ZERO)
             .to_string(),
-        canceled_by_flag: match e.cancel_initiator.unwrap_or_default() {
-            super::CancelInitiator::Customer => "C".into(),
-            super::CancelInitiator::Firm => "F".into(),
-        },
+        canceled_by_flag: initiator.code().into(),
     })
 }
 
@@ -383,14 +387,14 @@ pub fn oats_records(
     let keys = super::order_key_dates(orders);
     let mut out: Vec<(OffsetDateTime, OatsRecord)> = Vec::new();
     for e in orders {
-        match super::reportable(e) {
-            Some(OrderEventKind::Accepted) => {
+        match super::reportable(e)? {
+            Some(Reportable::NewOrder) => {
                 out.push((e.created_at, OatsRecord::NewOrder(new_order(config, e)?)))
             }
-            Some(OrderEventKind::Cancelled) => {
+            Some(Reportable::Cancel) => {
                 out.push((e.event_time, OatsRecord::Cancel(cancel(config, e)?)))
             }
-            _ => {}
+            None => {}
         }
     }
     for t in trades {
