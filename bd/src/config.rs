@@ -58,7 +58,8 @@ pub struct Config {
     /// `SURVEILLANCE_CONCENTRATION_SHARE` (0.25), `SURVEILLANCE_CONCENTRATION_MIN_TRADES` (10),
     /// `SURVEILLANCE_CONCENTRATION_MIN_VOLUME` (0), `SURVEILLANCE_PRICE_DEVIATION` (0.10).
     pub surveillance: SurveillanceConfig,
-    /// `CAT_IMID` (default `LQDY`), `CAT_REPORTING_EXCEPTION_CODE` (unset).
+    /// `CAT_IMID` (default `LQDY`), `CAT_REPORTING_EXCEPTION_CODE` (unset; only `F`, "reported
+    /// on Form T", is accepted: see `compliance::cat`).
     pub cat: CatConfig,
     /// `OATS_MPID` (default `LQDY`).
     pub oats: OatsConfig,
@@ -149,6 +150,16 @@ impl Config {
             }
         };
         cat.reporting_exception_code = env.opt_string("CAT_REPORTING_EXCEPTION_CODE");
+        if let Err(e) = cat.validate() {
+            env.error(format!("CAT_REPORTING_EXCEPTION_CODE: {e}"));
+            cat.reporting_exception_code = None;
+        }
+        if common.app_env == AppEnv::Production && cat.reporting_exception_code.is_none() {
+            tracing::warn!(
+                "CAT_REPORTING_EXCEPTION_CODE is not set: trades without a tapeTradeID are CAT \
+                 report exceptions, not MEOT records (set F if the firm reports them on Form T)"
+            );
+        }
         let mpid = env.string("OATS_MPID", "LQDY");
         let mut oats = match OatsConfig::new(&mpid) {
             Ok(c) => c,
@@ -327,6 +338,27 @@ mod tests {
             ("SUMSUB_LEVEL_NAME", "basic-kyc-level"),
         ]))
         .unwrap();
+    }
+
+    #[test]
+    fn only_form_t_is_a_firm_wide_reporting_exception_code() {
+        let c = Config::from_source(env(&[("CAT_REPORTING_EXCEPTION_CODE", "F")])).unwrap();
+        assert_eq!(c.cat.reporting_exception_code.as_deref(), Some("F"));
+        assert_eq!(c.oats.reporting_exception_code.as_deref(), Some("F"));
+        for (code, names) in [
+            ("C", "clearingFirm"),
+            ("P", "beneficial ownership"),
+            ("N", "non-FINRA"),
+            ("X", "C, F, N, P"),
+        ] {
+            let err = Config::from_source(env(&[("CAT_REPORTING_EXCEPTION_CODE", code)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("CAT_REPORTING_EXCEPTION_CODE") && err.contains(names),
+                "{code}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ async fn a_day(app: &TestServer, a: &str, b: &str) -> (String, String, String) {
     .await;
     let cancelled = with(
         o3_order,
-        json!({"status": "cancelled", "updated_at": rfc3339(t(120))}),
+        json!({"status": "cancelled", "updated_at": rfc3339(t(120)), "cancel_reason": "requested"}),
     );
     deliver(
         app,
@@ -111,7 +111,11 @@ async fn a_day(app: &TestServer, a: &str, b: &str) -> (String, String, String) {
     deliver(
         app,
         "/v1/events",
-        order_event("order.cancelled", &o5, t(141)),
+        order_event(
+            "order.cancelled",
+            &with(o5, json!({"cancel_reason": "immediate_or_cancel"})),
+            t(141),
+        ),
     )
     .await;
     let o6 = with(
@@ -152,9 +156,12 @@ fn of_type<'a>(records: &'a [Value], key: &str, value: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r[key] == value).collect()
 }
 
+/// The firm reports the venue's trades on Form T: `reportingExceptionCode` `F`.
+const FORM_T: &[(&str, &str)] = &[("CAT_REPORTING_EXCEPTION_CODE", "F")];
+
 #[sqlx::test(migrator = "bd::MIGRATOR")]
 async fn cat_report_of_a_day(pool: sqlx::PgPool) {
-    let app = app(pool).await;
+    let app = app_with(pool, FORM_T, None).await;
     let a = new_id("ast");
     let b = new_id("ast");
     let (o1, o2, o3) = a_day(&app, &a, &b).await;
@@ -199,6 +206,10 @@ async fn cat_report_of_a_day(pool: sqlx::PgPool) {
     assert_eq!(meot[0]["buyDetails"][0]["orderID"], o1.as_str());
     assert_eq!(meot[0]["sellDetails"][0]["orderID"], o2.as_str());
     assert_eq!(meot[0]["sellDetails"][0]["side"], "SL");
+    assert_eq!(meot[0]["reportingExceptionCode"], "F");
+    assert_eq!(meot[0]["multiLegInd"], false);
+    assert_eq!(first["solicitationFlag"], false);
+    assert_eq!(meoc[0]["initiator"], "C");
     // In event time order.
     let times: Vec<&str> = records
         .iter()

@@ -78,7 +78,26 @@ pub enum TimeInForceName {
     Fok,
 }
 
-/// The order, as `GET /v1/orders/{id}` answers it, plus its `symbol`.
+/// Why the ATS ended an order without filling it (`order.cancelled`, `order.expired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReasonName {
+    /// The customer cancelled it (`DELETE /v1/orders/{id}`).
+    Requested,
+    /// The venue's self-trade prevention cancelled a resting order.
+    SelfTrade,
+    /// A market order found nothing to match.
+    NoLiquidity,
+    /// The unfilled remainder of an immediate-or-cancel order.
+    ImmediateOrCancel,
+    /// A fill-or-kill order that could not be filled entirely.
+    FillOrKill,
+    /// A day order at the end of the trading day.
+    Expired,
+}
+
+/// The order, as `GET /v1/orders/{id}` answers it, plus its `symbol` and, when it ended
+/// unfilled, its `cancel_reason`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct OrderData {
     pub id: OrderId,
@@ -115,6 +134,10 @@ pub struct OrderData {
     pub updated_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub symbol: Option<String>,
+    /// Why the order ended, on `order.cancelled` and `order.expired`: CAT reports a customer's
+    /// cancel (`requested`) and the venue's own cancels, but not what the time in force implies.
+    #[serde(default)]
+    pub cancel_reason: Option<CancelReasonName>,
 }
 
 /// The trade, as `GET /v1/trades` answers it, plus its `symbol`.

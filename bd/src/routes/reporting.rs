@@ -4,7 +4,7 @@
 use axum::extract::State;
 use bytes::Bytes;
 use compliance::cat::{
-    self, CatError, OrderEvent, OrderEventKind, OrderType, TimeInForce, TradeEvent,
+    self, CancelReason, CatError, OrderEvent, OrderEventKind, OrderType, TimeInForce, TradeEvent,
 };
 use iam_sdk::Caller;
 use platform::error::ErrorBody;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use super::events::{OrderData, OrderTypeName, TimeInForceName, TradeData};
+use super::events::{CancelReasonName, OrderData, OrderTypeName, TimeInForceName, TradeData};
 use super::{ANYONE, MANAGERS};
 use crate::AppState;
 use crate::ids::AssetId;
@@ -90,6 +90,17 @@ fn time_in_force(t: Option<TimeInForceName>) -> TimeInForce {
     }
 }
 
+fn cancel_reason(r: CancelReasonName) -> CancelReason {
+    match r {
+        CancelReasonName::Requested => CancelReason::Requested,
+        CancelReasonName::SelfTrade => CancelReason::SelfTrade,
+        CancelReasonName::NoLiquidity => CancelReason::NoLiquidity,
+        CancelReasonName::ImmediateOrCancel => CancelReason::ImmediateOrCancel,
+        CancelReasonName::FillOrKill => CancelReason::FillOrKill,
+        CancelReasonName::Expired => CancelReason::Expired,
+    }
+}
+
 /// The day's events as the compliance crate's inputs; what cannot be read is an exception.
 struct Inputs {
     orders: Vec<OrderEvent>,
@@ -140,6 +151,7 @@ async fn inputs(state: &AppState, org_id: &str, date: Date) -> ApiResult<Inputs>
                 filled_quantity: o.filled_quantity.unwrap_or_default(),
                 created_at: o.created_at,
                 event_time: o.updated_at.unwrap_or(e.created_at),
+                cancel_reason: o.cancel_reason.map(cancel_reason),
                 cancel_initiator: None,
             }),
             Err(err) => exceptions.push(exception(err.to_string())),
@@ -226,16 +238,22 @@ fn kind_str(k: OrderEventKind) -> &'static str {
     params(ReportQuery),
     security(("bearer" = [])),
     description = "Roles admin, compliance. Builds the Consolidated Audit Trail records of one \
-Eastern Time day from the order and trade events the ATS delivered (crates/compliance): `MENO` \
-for each accepted order (filed under the day it was received), `MEOC` for each cancellation \
-(not for IOC/FOK remainders, and not for expirations, which CAT does not ask for), `MEOT` for \
-each trade; rejected orders never became orders and produce nothing. Reporter: `CAT_IMID`; \
-trades not reported to a FINRA facility carry `CAT_REPORTING_EXCEPTION_CODE` when set. Only \
-securities switched into scope with `PUT /v1/reporting/securities/{asset_id}` \
-(`cat_reportable: true`) are reported: restricted securities are outside CAT's scope, so every \
-security is out until enabled; the day's other events are counted in `out_of_scope_events`. An \
-event that cannot be turned into a record (a trade whose order's receipt time is unknown, a \
-limit order without a price) is listed in `exceptions` instead of failing the whole report. \
+Eastern Time day from the order and trade events the ATS delivered (crates/compliance, CAT \
+Reporting Technical Specifications for Industry Members v4.1.0 r15): `MENO` for each accepted \
+order (filed under the day it was received); `MEOC` for each cancel the order's time in force \
+does not imply, with `initiator` `C` for the customer's cancel (`cancel_reason` `requested`) and \
+`F` for the venue's (`self_trade`, `no_liquidity` of a `gtc`/`day` order) — IOC/FOK remainders \
+and day-order expiries are not reported; `MEOT` for each trade, with `tapeTradeID` when the ATS \
+gives one, otherwise `reportingExceptionCode` `CAT_REPORTING_EXCEPTION_CODE` (only `F`, \
+reported on Form T, is accepted). Rejected orders never became orders and produce nothing. \
+Reporter: `CAT_IMID`. Only securities switched into scope with \
+`PUT /v1/reporting/securities/{asset_id}` (`cat_reportable: true`) are reported: restricted \
+securities are outside CAT's scope, so every security is out until enabled; the day's other \
+events are counted in `out_of_scope_events`. Every record is checked against the \
+specification's field rules before it is listed; an event that cannot become a valid record (a \
+trade whose order's receipt time is unknown, a trade with neither a tape report nor a reporting \
+exception code, a cancel without `cancel_reason`, a limit order without a price) is listed in \
+`exceptions` instead of failing the whole report. \
 Running the report again gives the same `firmROEID`s.",
     responses(
         (status = 200, description = "The report", body = CatReport),
