@@ -154,34 +154,10 @@ pub enum OrderEventKind {
     Expired,
 }
 
-/// Order type, as the ATS names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderType {
-    /// Market.
-    Market,
-    /// Limit.
-    Limit,
-    /// Stop (becomes market).
-    Stop,
-    /// Stop-limit (becomes limit).
-    StopLimit,
-}
-
-/// Time in force, as the ATS names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum TimeInForce {
-    /// Good till cancelled (the ATS's default).
-    #[default]
-    Gtc,
-    /// Day.
-    Day,
-    /// Immediate or cancel.
-    Ioc,
-    /// Fill or kill.
-    Fok,
-}
+/// Order type and time in force, as the ATS names them: the platform's
+/// shared definitions (`market`, `limit`, `stop`, `stop_limit`; `gtc`
+/// (default), `day`, `ioc`, `fok`).
+pub use vocab::{OrderType, TimeInForce};
 
 /// Who cancelled an order: CAT's `initiator`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
