@@ -175,6 +175,7 @@ async fn cat_report_of_a_day(pool: sqlx::PgPool) {
     scope(&app, &a, "ACME", true).await;
 
     let (_, r) = get(&app, "/v1/reporting/cat?date=2026-03-10", "acme/admin").await;
+    assert_valid_cat_day(&r);
     assert_eq!(r["reporter_imid"], "LQDY");
     assert_eq!(r["out_of_scope_events"], 1);
     let records = r["records"].as_array().unwrap();
@@ -374,4 +375,246 @@ async fn the_cat_scope_of_securities(pool: sqlx::PgPool) {
         let got = put("acme/carla", a.clone(), body.clone()).await;
         assert_error(&got, 400, "VALIDATION_ERROR");
     }
+}
+
+/// Every record of the day, checked by the spec checker of the compliance crate (record by
+/// record, and the day's links between cancels, trades and their orders).
+fn assert_valid_cat_day(report: &Value) {
+    let records = report["records"].as_array().unwrap();
+    let faults = compliance::cat::validate::check_day(records);
+    assert!(faults.is_empty(), "{faults:#?}\n{report:#}");
+}
+
+/// A day of the venue as the ATS reports it: every order type and time in force, a customer's
+/// cancel after a partial fill, self-trade prevention, market orders with nothing to match,
+/// IOC and FOK remainders, day orders expiring, and trades.
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn the_cat_trail_of_a_real_day(pool: sqlx::PgPool) {
+    let app = app_with(pool, FORM_T, None).await;
+    let a = new_id("ast");
+    scope(&app, &a, "ACME", true).await;
+    let t = |s: i64| datetime!(2026-03-10 14:00 UTC) + time::Duration::seconds(s);
+    let alice = new_id("inv");
+    let bob = new_id("inv");
+    let app = &app;
+    let accept = |id: &str, investor: &str, side: &str, ot: &str, tif: &str, qty: &str, s: i64| {
+        let (price, stop) = match ot {
+            "limit" => (Some("10.25"), None),
+            "stop" => (None, Some("9.75")),
+            "stop_limit" => (Some("9.70"), Some("9.75")),
+            _ => (None, None),
+        };
+        let o = with(
+            order(id, investor, &a, side, qty, price, t(s)),
+            json!({"order_type": ot, "time_in_force": tif, "stop_price": stop}),
+        );
+        async move {
+            deliver(app, "/v1/events", order_event("order.accepted", &o, t(s))).await;
+            o
+        }
+    };
+    let end = |o: Value, kind: &'static str, reason: Option<&str>, filled: &str, s: i64| {
+        let status = if kind == "order.expired" {
+            "expired"
+        } else {
+            "cancelled"
+        };
+        let o = with(
+            o,
+            json!({"status": status, "filled_quantity": filled, "remaining_quantity": "0",
+                   "updated_at": rfc3339(t(s)), "cancel_reason": reason}),
+        );
+        async move { deliver(app, "/v1/events", order_event(kind, &o, t(s))).await }
+    };
+    let trade = |buy: &str, sell: &str, qty: &str, price: &str, s: i64| {
+        let mut e = trade_event(&a, &alice, &bob, qty, price, t(s));
+        e["data"]["buy_order_id"] = json!(buy);
+        e["data"]["sell_order_id"] = json!(sell);
+        async move { deliver(app, "/v1/compliance/post-trade", e).await }
+    };
+
+    // Every order type with every time in force.
+    let mut s = 0;
+    let mut accepted = 0;
+    for tif in ["gtc", "day", "ioc", "fok"] {
+        for ot in ["market", "limit", "stop", "stop_limit"] {
+            s += 1;
+            accept(&new_id("ord"), &alice, "buy", ot, tif, "10", s).await;
+            accepted += 1;
+        }
+    }
+    // A resting sell partly filled, then cancelled by its owner (C).
+    let rest_id = new_id("ord");
+    let rest = accept(&rest_id, &bob, "sell", "limit", "gtc", "100", 100).await;
+    let mkt_id = new_id("ord");
+    accept(&mkt_id, &alice, "buy", "market", "gtc", "40", 101).await;
+    trade(&mkt_id, &rest_id, "40", "10.25", 101).await;
+    end(rest, "order.cancelled", Some("requested"), "40", 160).await;
+    // Self-trade prevention cancels bob's resting sell when bob buys (F).
+    let stp_id = new_id("ord");
+    let stp = accept(&stp_id, &bob, "sell", "limit", "day", "5", 200).await;
+    accept(&new_id("ord"), &bob, "buy", "limit", "day", "5", 201).await;
+    end(stp, "order.cancelled", Some("self_trade"), "0", 201).await;
+    // Market orders with nothing to match: a gtc one is killed by the venue (F), an IOC one by
+    // its time in force (not reported).
+    let empty_id = new_id("ord");
+    let empty = accept(&empty_id, &bob, "sell", "market", "gtc", "7", 300).await;
+    end(empty, "order.cancelled", Some("no_liquidity"), "0", 300).await;
+    let empty_ioc_id = new_id("ord");
+    let empty_ioc = accept(&empty_ioc_id, &bob, "sell", "market", "ioc", "7", 301).await;
+    end(empty_ioc, "order.cancelled", Some("no_liquidity"), "0", 301).await;
+    // An IOC buy partly filled, its remainder cancelled; a FOK killed (neither reported).
+    let seller_id = new_id("ord");
+    accept(&seller_id, &bob, "sell", "limit", "gtc", "3", 400).await;
+    let ioc_id = new_id("ord");
+    let ioc = accept(&ioc_id, &alice, "buy", "limit", "ioc", "8", 401).await;
+    trade(&ioc_id, &seller_id, "3", "10.25", 401).await;
+    end(
+        ioc,
+        "order.cancelled",
+        Some("immediate_or_cancel"),
+        "3",
+        401,
+    )
+    .await;
+    let fok_id = new_id("ord");
+    let fok = accept(&fok_id, &alice, "buy", "limit", "fok", "50", 402).await;
+    end(fok, "order.cancelled", Some("fill_or_kill"), "0", 402).await;
+    // Day orders at the close (not reported).
+    let day1_id = new_id("ord");
+    let day1 = accept(&day1_id, &alice, "buy", "limit", "day", "2", 500).await;
+    end(day1, "order.expired", None, "0", 7 * 3600).await;
+    let day2_id = new_id("ord");
+    let day2 = accept(&day2_id, &bob, "sell", "stop_limit", "day", "2", 501).await;
+    end(day2, "order.cancelled", Some("expired"), "0", 7 * 3600).await;
+    accepted += 11;
+
+    let (s, r) = get(app, "/v1/reporting/cat?date=2026-03-10", "acme/carla").await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["exceptions"], json!([]), "{r:#}");
+    assert_valid_cat_day(&r);
+    let records = r["records"].as_array().unwrap();
+    let count = |ty: &str| of_type(records, "type", ty).len();
+    assert_eq!((count("MENO"), count("MEOT")), (accepted, 2), "{r:#}");
+    let initiators: std::collections::HashMap<&str, &str> = of_type(records, "type", "MEOC")
+        .iter()
+        .map(|c| {
+            (
+                c["orderID"].as_str().unwrap(),
+                c["initiator"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: std::collections::HashMap<&str, &str> = [
+        (rest_id.as_str(), "C"),
+        (stp_id.as_str(), "F"),
+        (empty_id.as_str(), "F"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(initiators, expected, "{r:#}");
+    let customer = of_type(records, "orderID", &rest_id);
+    let cancel = customer.iter().find(|c| c["type"] == "MEOC").unwrap();
+    assert_eq!(cancel["cancelQty"], 60);
+    assert_eq!(cancel["leavesQty"], 0);
+    assert_eq!(cancel["requestTimestamp"], cancel["eventTimestamp"]);
+    // The OATS layout of the same day follows the same cancels.
+    let (_, o) = get(app, "/v1/reporting/oats?date=2026-03-10", "acme/carla").await;
+    let oats = o["records"].as_array().unwrap();
+    assert_eq!(
+        of_type(oats, "Order Event Type Code", "CL").len(),
+        3,
+        "{o:#}"
+    );
+}
+
+/// Without a tape report and without CAT_REPORTING_EXCEPTION_CODE a trade has no valid MEOT: it
+/// is listed as an exception, and so is a cancel whose initiator the ATS did not say.
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn what_has_no_valid_cat_record_is_an_exception(pool: sqlx::PgPool) {
+    let app = app(pool).await;
+    let a = new_id("ast");
+    scope(&app, &a, "ACME", true).await;
+    let t = |s: i64| datetime!(2026-03-10 15:00 UTC) + time::Duration::seconds(s);
+    let (buyer, seller) = (new_id("inv"), new_id("inv"));
+    let (b, s) = (new_id("ord"), new_id("ord"));
+    let buy = order(&b, &buyer, &a, "buy", "10", Some("100"), t(0));
+    let sell = order(&s, &seller, &a, "sell", "10", Some("100"), t(1));
+    deliver(
+        &app,
+        "/v1/events",
+        order_event("order.accepted", &buy, t(0)),
+    )
+    .await;
+    deliver(
+        &app,
+        "/v1/events",
+        order_event("order.accepted", &sell, t(1)),
+    )
+    .await;
+    let mut trade = trade_event(&a, &buyer, &seller, "10", "100", t(2));
+    trade["data"]["buy_order_id"] = json!(b);
+    trade["data"]["sell_order_id"] = json!(s);
+    deliver(&app, "/v1/compliance/post-trade", trade).await;
+    let c = new_id("ord");
+    let resting = order(&c, &buyer, &a, "buy", "1", Some("99"), t(3));
+    deliver(
+        &app,
+        "/v1/events",
+        order_event("order.accepted", &resting, t(3)),
+    )
+    .await;
+    let gone = with(
+        resting,
+        json!({"status": "cancelled", "updated_at": rfc3339(t(4))}),
+    );
+    deliver(
+        &app,
+        "/v1/events",
+        order_event("order.cancelled", &gone, t(4)),
+    )
+    .await;
+
+    let (_, r) = get(&app, "/v1/reporting/cat?date=2026-03-10", "acme/carla").await;
+    assert_valid_cat_day(&r);
+    let records = r["records"].as_array().unwrap();
+    assert_eq!(of_type(records, "type", "MENO").len(), 3, "{r:#}");
+    assert!(of_type(records, "type", "MEOT").is_empty(), "{r:#}");
+    assert!(of_type(records, "type", "MEOC").is_empty(), "{r:#}");
+    let exceptions = r["exceptions"].as_array().unwrap();
+    assert_eq!(exceptions.len(), 2, "{r:#}");
+    let text = |ty: &str| {
+        exceptions
+            .iter()
+            .find(|e| e["type"] == ty)
+            .and_then(|e| e["error"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        text("trade.executed").contains("CAT_REPORTING_EXCEPTION_CODE"),
+        "{r:#}"
+    );
+    assert!(text("order.cancelled").contains("cancel_reason"), "{r:#}");
+
+    // An unknown cancel_reason is refused at the door, naming the field.
+    let bad = with(
+        gone_order(&a, &buyer, t(5)),
+        json!({"cancel_reason": "bored"}),
+    );
+    let (status, v) = post_service(
+        &app,
+        "/v1/events",
+        "acme",
+        order_event("order.cancelled", &bad, t(5)),
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+}
+
+fn gone_order(asset: &str, investor: &str, at: OffsetDateTime) -> Value {
+    with(
+        order(&new_id("ord"), investor, asset, "buy", "1", Some("1"), at),
+        json!({"status": "cancelled"}),
+    )
 }

@@ -22,7 +22,7 @@
 //! | `order.cancelled`, `immediate_or_cancel` / `fill_or_kill` | none | implicit expiry of the IOC time in force the `MENO` reported (FOK is `IOC` plus the `FOK` handling instruction) |
 //! | `order.cancelled` `expired`, or `order.expired` | none for a `day` order | implicit expiry of the `DAY` time in force the `MENO` reported |
 //! | `order.cancelled` with a reason its time in force does not imply (e.g. `expired` on a `gtc` order) | `MEOC`, `initiator` `F` | otherwise CAT would hold the order open |
-//! | `order.cancelled` without `cancel_reason` | `MEOC` for `gtc`/`day` orders only if [`OrderEvent::cancel_initiator`] says who; otherwise an error | `initiator` is required (C or F) and is not guessed |
+//! | `order.cancelled` without `cancel_reason` | nothing for an `ioc`/`fok` order (its remainder); for a `gtc`/`day` order a `MEOC` only if [`OrderEvent::cancel_initiator`] says who, otherwise [`CatError::UnknownCancelInitiator`] | `initiator` is required (C or F) and is not guessed |
 //! | `order.rejected` | none | refused by the BD's checks before it reached the book: it never became an order |
 //! | `trade.executed` | `MEOT` Trade | the ATS executed the trade (spec, Trade Event: "used when the Industry Member acts as the executing broker") |
 //!
@@ -66,6 +66,9 @@
 //! * `price` and `quantity` are JSON numbers, as the spec's Price and
 //!   Real Quantity data types are; they are written from `Decimal` with
 //!   every digit (`serde_json` `arbitrary_precision`), never through `f64`.
+//!   Trailing zeros beyond the types' decimals (8 for Price, 6 for Real
+//!   Quantity) are dropped; an amount that needs more decimals, or more
+//!   integer digits (10 and 12), is refused by the checker, never rounded.
 //! * `timeInForce` and `handlingInstructions` are Name/Value Pairs, JSON
 //!   objects: `{"DAY": 20250317}`, `{"GTC": true}`, `{"IOC": true}`.
 //! * Required Booleans are always written, `false` included (the spec reads
@@ -797,6 +800,22 @@ pub fn firm_designated_id(investor_id: &str) -> String {
         .collect()
 }
 
+/// The spec's numeric types bound the decimals: Price (10,8), Real Quantity
+/// (12,6).
+const PRICE_SCALE: u32 = 8;
+const QUANTITY_SCALE: u32 = 6;
+
+/// `d` with no more than `max_scale` decimals when that loses nothing
+/// (`1.500000000` → `1.50000000`); otherwise `d` itself, which the checker
+/// then refuses rather than have it rounded.
+fn exact(d: Decimal, max_scale: u32) -> Decimal {
+    if d.scale() > max_scale && d.normalize().scale() <= max_scale {
+        d.round_dp(max_scale)
+    } else {
+        d
+    }
+}
+
 fn decimal_value(d: Decimal) -> serde_json::Value {
     // `arbitrary_precision` parses the decimal text exactly; a Decimal's text
     // is always a valid JSON number, so the fallback is unreachable in practice.
@@ -832,10 +851,11 @@ pub fn new_order(config: &CatConfig, e: &OrderEvent) -> Result<CatNewOrder, CatE
         OrderType::Market | OrderType::Stop => (CatOrderType::Market, None),
         OrderType::Limit | OrderType::StopLimit => (
             CatOrderType::Limit,
-            Some(
+            Some(exact(
                 e.price
                     .ok_or_else(|| CatError::MissingPrice(e.order_id.clone()))?,
-            ),
+                PRICE_SCALE,
+            )),
         ),
     };
     let mut handling = NameValuePairs::new();
@@ -843,7 +863,7 @@ pub fn new_order(config: &CatConfig, e: &OrderEvent) -> Result<CatNewOrder, CatE
         let stop = e
             .stop_price
             .ok_or_else(|| CatError::MissingStopPrice(e.order_id.clone()))?;
-        handling.insert("STOP".into(), decimal_value(stop));
+        handling.insert("STOP".into(), decimal_value(exact(stop, PRICE_SCALE)));
     }
     if e.time_in_force == TimeInForce::Fok {
         handling.insert("FOK".into(), serde_json::Value::Bool(true));
@@ -864,7 +884,7 @@ pub fn new_order(config: &CatConfig, e: &OrderEvent) -> Result<CatNewOrder, CatE
         solicitation_flag: false,
         side: e.side.into(),
         price,
-        quantity: e.quantity,
+        quantity: exact(e.quantity, QUANTITY_SCALE),
         order_type,
         time_in_force: time_in_force(e.time_in_force, e.created_at),
         trading_session: config.trading_session.clone(),
@@ -919,7 +939,10 @@ pub fn order_cancelled(config: &CatConfig, e: &OrderEvent) -> Result<CatOrderCan
         CancelTreatment::Report(who) => who,
         CancelTreatment::ImpliedByTimeInForce => CancelInitiator::Firm,
     };
-    let cancel_qty = (e.quantity - e.filled_quantity).max(Decimal::ZERO);
+    let cancel_qty = exact(
+        (e.quantity - e.filled_quantity).max(Decimal::ZERO),
+        QUANTITY_SCALE,
+    );
     let cancelled_at = cat_timestamp(e.event_time);
     Ok(CatOrderCancelled {
         action_type: "NEW".into(),
@@ -972,8 +995,8 @@ pub fn trade(
         event_timestamp: executed,
         manual_flag: false,
         cancel_flag: false,
-        quantity: t.quantity,
-        price: t.price,
+        quantity: exact(t.quantity, QUANTITY_SCALE),
+        price: exact(t.price, PRICE_SCALE),
         capacity: config.capacity.clone(),
         tape_trade_id,
         market_center_id,
