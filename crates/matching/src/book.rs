@@ -1,8 +1,8 @@
-//! The order book: price levels in a `BTreeMap` per side, orders in a slab with intrusive
-//! FIFO lists per level, an id index with an in-crate hasher, and held stops in a
-//! `BTreeMap` per side keyed by (stop price, seq).
+//! The order book: orders in a slab with intrusive FIFO lists per price level; levels in a
+//! slab, found by price through a hash index and ordered by a `BTreeMap` per side; an id
+//! index with the in-crate hasher; held stops in a `BTreeMap` per side keyed by (stop
+//! price, seq).
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use vocab::{Side, TimeInForce};
@@ -87,8 +87,12 @@ pub struct Book {
     free_nodes: Vec<u32>,
     levels: Vec<Level>,
     free_levels: Vec<u32>,
+    /// Price levels in price order, for the next best level and for walking the book.
     bids: BTreeMap<Ticks, u32>,
     asks: BTreeMap<Ticks, u32>,
+    /// The same levels by price, for finding an existing level without a tree search.
+    bid_index: HashMap<Ticks, u32, BuildIdHasher>,
+    ask_index: HashMap<Ticks, u32, BuildIdHasher>,
     /// The best level of each side, or [`NIL`]: kept so matching and crossing checks do
     /// not walk the trees.
     best_bid: u32,
@@ -125,6 +129,8 @@ impl Book {
             free_levels: Vec::with_capacity(orders),
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
+            bid_index: HashMap::with_capacity_and_hasher(orders, BuildIdHasher::default()),
+            ask_index: HashMap::with_capacity_and_hasher(orders, BuildIdHasher::default()),
             best_bid: NIL,
             best_ask: NIL,
             buy_stops: BTreeMap::new(),
@@ -274,6 +280,17 @@ impl Book {
         node.seq = seq;
         node.kind = node.kind.with_limit_price(price);
         out.push(Event::Moved { id, price, seq });
+        let side = node.side;
+        let crosses = match side {
+            Side::Buy => self.best_ask().is_some_and(|ask| ask <= price),
+            Side::Sell => self.best_bid().is_some_and(|bid| bid >= price),
+        };
+        if !crosses {
+            // Nothing to match, so no trade and no stop to trigger: straight to the book.
+            self.link(slot, side, price);
+            return Ok(());
+        }
+        let node = &self.nodes[slot as usize];
         let mut taker = Taker {
             id,
             owner: node.owner,
@@ -534,13 +551,13 @@ impl Book {
 
     /// Appends `slot` to the FIFO at `price` on `side`, creating the level if needed.
     fn link(&mut self, slot: u32, side: Side, price: Ticks) {
-        let map = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+        let index = match side {
+            Side::Buy => &mut self.bid_index,
+            Side::Sell => &mut self.ask_index,
         };
-        let level = match map.entry(price) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
+        let level = match index.get(&price) {
+            Some(&level) => level,
+            None => {
                 let fresh = Level {
                     price,
                     head: NIL,
@@ -556,11 +573,12 @@ impl Book {
                         (self.levels.len() - 1) as u32
                     }
                 };
-                e.insert(level);
-                let best = match side {
-                    Side::Buy => &mut self.best_bid,
-                    Side::Sell => &mut self.best_ask,
+                index.insert(price, level);
+                let (map, best) = match side {
+                    Side::Buy => (&mut self.bids, &mut self.best_bid),
+                    Side::Sell => (&mut self.asks, &mut self.best_ask),
                 };
+                map.insert(price, level);
                 let better = *best == NIL || {
                     let current = self.levels[*best as usize].price;
                     match side {
@@ -611,11 +629,12 @@ impl Book {
         node.next = NIL;
         if self.levels[level as usize].head == NIL {
             let price = self.levels[level as usize].price;
-            let (map, best) = match side {
-                Side::Buy => (&mut self.bids, &mut self.best_bid),
-                Side::Sell => (&mut self.asks, &mut self.best_ask),
+            let (map, index, best) = match side {
+                Side::Buy => (&mut self.bids, &mut self.bid_index, &mut self.best_bid),
+                Side::Sell => (&mut self.asks, &mut self.ask_index, &mut self.best_ask),
             };
             map.remove(&price);
+            index.remove(&price);
             if *best == level {
                 *best = match side {
                     Side::Buy => map.last_key_value(),
@@ -880,10 +899,13 @@ impl Book {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut seen = 0usize;
         for side in [Side::Buy, Side::Sell] {
-            let (map, best) = match side {
-                Side::Buy => (&self.bids, self.best_bid),
-                Side::Sell => (&self.asks, self.best_ask),
+            let (map, index, best) = match side {
+                Side::Buy => (&self.bids, &self.bid_index, self.best_bid),
+                Side::Sell => (&self.asks, &self.ask_index, self.best_ask),
             };
+            if index.len() != map.len() || map.iter().any(|(p, l)| index.get(p) != Some(l)) {
+                return Err(format!("{side} level index differs from the level tree"));
+            }
             let expected_best = match side {
                 Side::Buy => map.last_key_value(),
                 Side::Sell => map.first_key_value(),
