@@ -29,6 +29,7 @@ type Key = (String, String, u16);
 pub struct Metrics {
     inner: Arc<Mutex<BTreeMap<Key, Series>>>,
     counters: Arc<Mutex<BTreeMap<(String, String), u64>>>,
+    gauges: Arc<Mutex<BTreeMap<(String, String), f64>>>,
 }
 
 impl Metrics {
@@ -56,6 +57,13 @@ impl Metrics {
     pub fn incr(&self, name: &str, labels: &str) {
         if let Ok(mut c) = self.counters.lock() {
             *c.entry((name.to_owned(), labels.to_owned())).or_default() += 1;
+        }
+    }
+
+    /// A value that goes up and down (a backlog, a lag), set to its latest reading.
+    pub fn set_gauge(&self, name: &str, labels: &str, value: f64) {
+        if let Ok(mut g) = self.gauges.lock() {
+            g.insert((name.to_owned(), labels.to_owned()), value);
         }
     }
 
@@ -121,6 +129,23 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{{labels}}} {v}");
             }
         }
+        drop(counters);
+        let gauges = match self.gauges.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut last = "";
+        for ((name, labels), v) in gauges.iter() {
+            if name != last {
+                let _ = writeln!(out, "# TYPE {name} gauge");
+                last = name;
+            }
+            if labels.is_empty() {
+                let _ = writeln!(out, "{name} {v}");
+            } else {
+                let _ = writeln!(out, "{name}{{{labels}}} {v}");
+            }
+        }
         out
     }
 }
@@ -176,5 +201,16 @@ mod tests {
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.25\"} 2"));
         assert!(text.contains("orders_rejected_total{reason=\"kyc\"} 1"));
+    }
+
+    #[test]
+    fn gauges_keep_their_latest_reading() {
+        let m = Metrics::new();
+        m.set_gauge("outbox_lag_seconds", "", 12.5);
+        m.set_gauge("outbox_lag_seconds", "", 0.25);
+        let text = m.render();
+        assert!(text.contains("# TYPE outbox_lag_seconds gauge"), "{text}");
+        assert!(text.contains("outbox_lag_seconds 0.25"), "{text}");
+        assert!(!text.contains("12.5"), "{text}");
     }
 }

@@ -77,3 +77,93 @@ async fn ensure_role(pool: &PgPool) {
     }
     panic!("the service role {SERVICE_ROLE} could not be created");
 }
+
+/// A database of its own for a test that runs several services (each service owns its
+/// database): created and migrated like `#[sqlx::test]`'s, dropped when this is dropped.
+pub struct ExtraDatabase {
+    /// The superuser's pool, for looking behind the service.
+    pub admin: PgPool,
+    /// The service role's pool, for the service ([`service_pool`]).
+    pub service: PgPool,
+    name: String,
+    server_url: String,
+}
+
+impl ExtraDatabase {
+    pub async fn create(migrator: &sqlx::migrate::Migrator) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let server_url = std::env::var("DATABASE_URL")
+            .expect("DATABASE_URL names the PostgreSQL server of the tests");
+        let name = format!(
+            "testkit_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            uuid_suffix()
+        );
+        let server = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&server_url)
+            .await
+            .expect("connecting to DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&server)
+            .await
+            .expect("creating a test database");
+        server.close().await;
+        let options = server_url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .expect("DATABASE_URL")
+            .database(&name);
+        let admin = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("connecting to the test database");
+        migrator
+            .run(&admin)
+            .await
+            .expect("migrating the test database");
+        let service = service_pool(&admin).await;
+        Self {
+            admin,
+            service,
+            name,
+            server_url,
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{nanos:x}")
+}
+
+impl Drop for ExtraDatabase {
+    fn drop(&mut self) {
+        // The test's runtime may be gone: drop the database from a thread of its own.
+        let name = self.name.clone();
+        let url = self.server_url.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}

@@ -1,0 +1,157 @@
+//! What the ATS asks of the BD and the TA, with its own service token acting for the caller's
+//! organization (`platform::client::ServiceClient`: `X-IAM-Org`, `X-Request-Id`, retries).
+
+use platform::client::{CallFailure, ServiceClient};
+use platform::ids::{AssetId, CheckId, InvestorId, OrderId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vocab::{Regulation, Side};
+
+#[derive(Clone)]
+pub struct Downstream {
+    pub bd: ServiceClient,
+    pub ta: ServiceClient,
+}
+
+/// The BD's pre-trade request (`POST /v1/compliance/pre-trade`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreTrade {
+    pub order_id: OrderId,
+    pub investor_id: InvestorId,
+    pub asset_id: AssetId,
+    pub side: Side,
+    pub quantity: Decimal,
+    pub price: Option<Decimal>,
+    pub regulation: Regulation,
+}
+
+/// One failing rule of the BD's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl Reason {
+    /// The check the rule belongs to (`kyc`, `sanctions`, `accreditation`, ...): the BD's
+    /// reason codes are named `<check>_<problem>`.
+    pub fn check(&self) -> String {
+        const CHECKS: [&str; 6] = [
+            "kyc",
+            "sanctions",
+            "accreditation",
+            "investment_limit",
+            "jurisdiction",
+            "investor",
+        ];
+        CHECKS
+            .into_iter()
+            .find(|c| self.code.starts_with(c))
+            .map_or_else(|| self.code.clone(), str::to_owned)
+    }
+
+    /// When the failing state ends or ended, where the BD says (an accreditation's expiry).
+    pub fn expires_at(&self) -> Option<String> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("expires_at"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreTradeAnswer {
+    pub id: CheckId,
+    pub approved: bool,
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Security {
+    pub id: AssetId,
+    pub symbol: String,
+    pub name: String,
+    pub regulation: Regulation,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Holding {
+    asset_id: AssetId,
+    transferable_quantity: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct InvestorHoldings {
+    holdings: Vec<Holding>,
+}
+
+impl Downstream {
+    /// The BD's decision on one order. Keyed by the order id, so a retry is answered once.
+    pub async fn pre_trade(
+        &self,
+        org: &str,
+        check: &PreTrade,
+    ) -> Result<PreTradeAnswer, CallFailure> {
+        let key = format!("pre-trade-{}", check.order_id);
+        self.bd
+            .post(org, "/v1/compliance/pre-trade", check, Some(&key))
+            .await
+    }
+
+    /// The TA's security; `None` when the organization has none by that id.
+    pub async fn security(&self, org: &str, id: AssetId) -> Result<Option<Security>, CallFailure> {
+        match self.ta.get(org, &format!("/v1/securities/{id}")).await {
+            Ok(s) => Ok(Some(s)),
+            Err(CallFailure::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What the investor may transfer of the asset today, by the TA (before open sells);
+    /// zero for an investor the TA has never recorded.
+    pub async fn transferable(
+        &self,
+        org: &str,
+        investor: InvestorId,
+        asset: AssetId,
+    ) -> Result<Decimal, CallFailure> {
+        let path = format!("/v1/holdings/{investor}?asset_id={asset}");
+        match self.ta.get::<InvestorHoldings>(org, &path).await {
+            Ok(h) => Ok(h
+                .holdings
+                .iter()
+                .filter(|x| x.asset_id == asset)
+                .map(|x| x.transferable_quantity)
+                .sum()),
+            Err(CallFailure::Refused { status: 404, .. }) => Ok(Decimal::ZERO),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Delivers one outbox event to the BD: `trade.executed` to the post-trade endpoint, the
+    /// order events to `/v1/events`. The BD ignores an event id it has seen.
+    pub async fn deliver(
+        &self,
+        org: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), CallFailure> {
+        let path = if event_type == vocab::EventType::TradeExecuted.as_str() {
+            "/v1/compliance/post-trade"
+        } else {
+            "/v1/events"
+        };
+        self.bd
+            .post::<_, Value>(org, path, payload, None)
+            .await
+            .map(|_| ())
+    }
+}

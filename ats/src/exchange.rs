@@ -1,0 +1,613 @@
+//! The books in memory and the one way to change one: [`Matcher`]. A matcher holds the book
+//! twice over — the process's lock on its in-memory copy and PostgreSQL's row lock on its
+//! `books` row (`FOR UPDATE`) — so one book is matched by one task of one replica at a time.
+//! The in-memory book is trusted only at the version the database has: when another replica
+//! moved the book (or a commit failed here), it is rebuilt from the working orders. Everything
+//! a match changes — orders, trades, their `pending` settlements, the outbox events, the
+//! book's version — is written in the matcher's one transaction; the in-memory book becomes
+//! the new version only once that commits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use matching::{
+    Book, Command, Event, Lots, NewOrder, OpenOrder, OrderKind, OwnerId, Snapshot, Ticks,
+};
+use platform::db::TenantTx;
+use platform::ids::{AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio::sync::OwnedMutexGuard;
+use vocab::{EventType, OrderStatus, Side};
+
+use crate::store::assets::{self, AssetRow, BookRow};
+use crate::store::orders::{self, OrderRow, OrderUpdate};
+use crate::store::outbox::{self, NewEvent};
+use crate::store::trades;
+use crate::views::{CancelReason, OrderView, TradeView};
+
+/// What a book's orders carry besides what the engine knows, in decimals: enough to write an
+/// order's new state without reading it first.
+#[derive(Debug, Clone)]
+struct Fills {
+    filled: Decimal,
+    notional: Decimal,
+    cancelled: Decimal,
+    price: Option<Decimal>,
+    investor: InvestorId,
+    side: Side,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// `None`: must be rebuilt before use.
+    book: Option<Book>,
+    fills: HashMap<OrderId, Fills>,
+    version: i64,
+}
+
+type Key = (String, AssetId);
+
+/// Every book this process has touched.
+#[derive(Clone, Default)]
+pub struct Books {
+    slots: Arc<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Slot>>>>>,
+}
+
+impl Books {
+    fn slot(&self, org: &str, asset: AssetId) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut map = match self.slots.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry((org.to_owned(), asset)).or_default().clone()
+    }
+}
+
+/// The decimal grid of an asset.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    pub tick: Decimal,
+    pub lot: Decimal,
+}
+
+impl Grid {
+    pub fn of(asset: &AssetRow) -> Self {
+        Self {
+            tick: asset.tick_size,
+            lot: asset.lot_size,
+        }
+    }
+
+    fn ticks(&self, price: Decimal) -> anyhow::Result<Ticks> {
+        Ok(matching::grid::to_ticks(price, self.tick)?)
+    }
+
+    fn lots(&self, quantity: Decimal) -> anyhow::Result<Lots> {
+        Ok(matching::grid::to_lots(quantity, self.lot)?)
+    }
+
+    /// `ticks` ticks, at the tick's scale (`10.00` for a tick of 0.01), as the API shows it.
+    pub fn price(&self, ticks: Ticks) -> anyhow::Result<Decimal> {
+        Decimal::from(ticks)
+            .checked_mul(self.tick)
+            .ok_or_else(|| anyhow::anyhow!("price overflow"))
+    }
+
+    /// `lots` lots at the lot's scale; zero is zero.
+    pub fn quantity(&self, lots: Lots) -> anyhow::Result<Decimal> {
+        Decimal::from(lots)
+            .checked_mul(self.lot)
+            .ok_or_else(|| anyhow::anyhow!("quantity overflow"))
+    }
+
+    pub fn quantity_wide(&self, lots: u128) -> anyhow::Result<Decimal> {
+        Decimal::from_i128_with_scale(i128::try_from(lots)?, 0)
+            .checked_mul(self.lot)
+            .ok_or_else(|| anyhow::anyhow!("quantity overflow"))
+    }
+}
+
+fn engine_id(id: OrderId) -> matching::OrderId {
+    matching::OrderId(id.uuid().as_u128())
+}
+
+fn api_id(id: matching::OrderId) -> OrderId {
+    OrderId(uuid::Uuid::from_u128(id.0))
+}
+
+fn owner(id: InvestorId) -> OwnerId {
+    OwnerId(id.uuid().as_u128())
+}
+
+/// The engine's view of a stored order.
+fn kind_of(row: &OrderRow, grid: Grid) -> anyhow::Result<OrderKind> {
+    let price = row.price.map(|p| grid.ticks(p)).transpose()?;
+    let stop = row.stop_price.map(|p| grid.ticks(p)).transpose()?;
+    OrderKind::from_parts(row.order_type()?, price, stop)
+        .map_err(|e| anyhow::anyhow!("order {} cannot be matched: {e}", row.id))
+}
+
+/// What a matcher did, once committed: the orders it changed as they now stand, the trades,
+/// and the book's new version.
+#[derive(Debug, Default)]
+pub struct Committed {
+    pub orders: HashMap<OrderId, OrderRow>,
+    pub trades: Vec<TradeView>,
+    pub version: i64,
+}
+
+/// One book, locked, in one transaction.
+pub struct Matcher {
+    tx: Option<TenantTx>,
+    slot: OwnedMutexGuard<Slot>,
+    asset: AssetRow,
+    grid: Grid,
+    row: BookRow,
+    now: OffsetDateTime,
+    events: Vec<Event>,
+    /// Events that are not the engine's (rejections inside the lock), written with the rest.
+    extra_events: Vec<NewEvent>,
+    dirty: bool,
+    committed: bool,
+}
+
+impl Matcher {
+    /// Locks the book (in this process, then in PostgreSQL) and makes sure the book in memory
+    /// is the database's.
+    pub async fn open(
+        books: &Books,
+        pool: &PgPool,
+        org: &str,
+        asset: AssetRow,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<Self> {
+        let slot = books.slot(org, asset.id).lock_owned().await;
+        let mut tx = platform::db::begin(pool, org).await?;
+        let row = assets::lock_book(&mut tx, asset.id).await?;
+        let grid = Grid::of(&asset);
+        let mut matcher = Self {
+            tx: Some(tx),
+            slot,
+            asset,
+            grid,
+            row,
+            now,
+            events: Vec::new(),
+            extra_events: Vec::new(),
+            dirty: false,
+            committed: false,
+        };
+        if matcher.slot.book.is_none() || matcher.slot.version != row.version {
+            matcher.rebuild().await?;
+        }
+        Ok(matcher)
+    }
+
+    async fn rebuild(&mut self) -> anyhow::Result<()> {
+        self.slot.book = None;
+        let tx = self
+            .tx
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no transaction"))?;
+        let rows = orders::working(tx, self.asset.id).await?;
+        let mut open = Vec::with_capacity(rows.len());
+        let mut fills = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let seq = r
+                .arrival_seq
+                .ok_or_else(|| anyhow::anyhow!("working order {} has no seq", r.id))?;
+            open.push(OpenOrder {
+                id: engine_id(r.id),
+                owner: owner(r.investor_id),
+                side: r.side()?,
+                kind: kind_of(r, self.grid)?,
+                tif: r.time_in_force()?,
+                remaining: self.grid.lots(r.remaining_quantity)?,
+                seq: u64::try_from(seq)?,
+                triggered: r.triggered,
+            });
+            fills.insert(r.id, fills_of(r)?);
+        }
+        let snapshot = Snapshot {
+            orders: open,
+            next_seq: u64::try_from(self.row.next_seq)?,
+            last_trade_price: self.row.last_trade_ticks,
+        };
+        let book = Book::restore(&snapshot)
+            .map_err(|e| anyhow::anyhow!("book {} cannot be rebuilt: {e}", self.asset.id))?;
+        tracing::debug!(asset = %self.asset.id, orders = rows.len(), version = self.row.version, "book rebuilt");
+        self.slot.book = Some(book);
+        self.slot.fills = fills;
+        self.slot.version = self.row.version;
+        Ok(())
+    }
+
+    pub fn asset(&self) -> &AssetRow {
+        &self.asset
+    }
+
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    /// The transaction, for reads and writes that belong with the match.
+    pub fn tx(&mut self) -> anyhow::Result<&mut TenantTx> {
+        self.tx
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no transaction"))
+    }
+
+    fn book(&mut self) -> anyhow::Result<&mut Book> {
+        self.slot
+            .book
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("book not loaded"))
+    }
+
+    /// What `investor`'s working sell orders in this book still commit.
+    pub fn committed_to_sells(&self, investor: InvestorId) -> Decimal {
+        let Some(book) = self.slot.book.as_ref() else {
+            return Decimal::ZERO;
+        };
+        let who = owner(investor);
+        let lots: u128 = book
+            .resting(Side::Sell)
+            .chain(book.held(Side::Sell))
+            .filter(|o| o.owner == who)
+            .map(|o| u128::from(o.remaining))
+            .sum();
+        self.grid.quantity_wide(lots).unwrap_or(Decimal::MAX)
+    }
+
+    /// Places a recorded order (status `pending_compliance`) on the book.
+    pub fn place(&mut self, order: &OrderRow) -> anyhow::Result<()> {
+        let new = NewOrder {
+            id: engine_id(order.id),
+            owner: owner(order.investor_id),
+            side: order.side()?,
+            kind: kind_of(order, self.grid)?,
+            tif: order.time_in_force()?,
+            quantity: self.grid.lots(order.quantity)?,
+        };
+        self.slot.fills.insert(order.id, fills_of(order)?);
+        self.apply(Command::Place(new))
+    }
+
+    /// Cancels what is left of a working order.
+    pub fn cancel(&mut self, id: OrderId) -> anyhow::Result<()> {
+        self.apply(Command::Cancel(engine_id(id)))
+    }
+
+    /// Expires a working `day` order.
+    pub fn expire(&mut self, id: OrderId) -> anyhow::Result<()> {
+        self.apply(Command::Expire(engine_id(id)))
+    }
+
+    fn apply(&mut self, cmd: Command) -> anyhow::Result<()> {
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.book()?.apply(cmd, &mut events);
+        self.events = events;
+        self.dirty = true;
+        // Every command is one the service built from a stored, validated order.
+        result.map_err(|e| anyhow::anyhow!("the book refused {cmd:?}: {e}"))
+    }
+
+    /// Rejects orders inside the lock (a sell beyond the seller's holdings): written with the
+    /// match, each with its `order.rejected` event.
+    pub async fn reject(
+        &mut self,
+        rejections: &[(OrderId, String, Option<platform::ids::CheckId>)],
+        symbol: &str,
+    ) -> anyhow::Result<Vec<OrderRow>> {
+        let now = self.now;
+        let tx = self.tx()?;
+        let org = tx.org().to_owned();
+        let rows = orders::reject(tx, rejections, None, now).await?;
+        for r in &rows {
+            self.extra_events.push(order_event(
+                EventType::OrderRejected,
+                &r.view()?,
+                symbol,
+                &org,
+                now,
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Writes what the commands did and commits; the book in memory becomes the new version.
+    pub async fn commit(mut self) -> anyhow::Result<Committed> {
+        let events = std::mem::take(&mut self.events);
+        let org = tx_org(self.tx.as_ref()).to_owned();
+        let symbol = self.asset.symbol.clone();
+        let version = self.row.version + 1;
+        let now = self.now;
+
+        let mut touched: Vec<OrderId> = Vec::new();
+        let mut seqs: HashMap<OrderId, (i64, bool)> = HashMap::new();
+        let mut reasons: HashMap<OrderId, CancelReason> = HashMap::new();
+        let mut trade_views = Vec::new();
+        // (event type, order) or trade index, in the engine's order.
+        let mut sequence: Vec<Outgoing> = Vec::new();
+        for e in &events {
+            match *e {
+                Event::Accepted { id, seq } => {
+                    let id = api_id(id);
+                    touch(&mut touched, id);
+                    seqs.insert(id, (i64::try_from(seq)?, false));
+                    sequence.push(Outgoing::Order(EventType::OrderAccepted, id));
+                }
+                Event::Triggered { id, seq } | Event::Moved { id, seq, .. } => {
+                    let id = api_id(id);
+                    touch(&mut touched, id);
+                    let triggered =
+                        matches!(e, Event::Triggered { .. }) || seqs.get(&id).is_some_and(|s| s.1);
+                    seqs.insert(id, (i64::try_from(seq)?, triggered));
+                }
+                Event::Trade {
+                    taker,
+                    maker,
+                    price,
+                    quantity,
+                    ..
+                } => {
+                    let (taker, maker) = (api_id(taker), api_id(maker));
+                    touch(&mut touched, taker);
+                    touch(&mut touched, maker);
+                    let price = self.grid.price(price)?;
+                    let qty = self.grid.quantity(quantity)?;
+                    let taker_side = self.fill(taker, price, qty)?;
+                    self.fill(maker, price, qty)?;
+                    let (buy, sell) = match taker_side {
+                        Side::Buy => (taker, maker),
+                        Side::Sell => (maker, taker),
+                    };
+                    let investor = |id: OrderId| {
+                        self.slot
+                            .fills
+                            .get(&id)
+                            .map(|f| f.investor)
+                            .ok_or_else(|| anyhow::anyhow!("trade of unknown order {id}"))
+                    };
+                    trade_views.push(TradeView {
+                        id: TradeId::new(),
+                        asset_id: self.asset.id,
+                        price,
+                        quantity: qty,
+                        buy_order_id: buy,
+                        sell_order_id: sell,
+                        buyer_investor_id: investor(buy)?,
+                        seller_investor_id: investor(sell)?,
+                        aggressor_side: taker_side,
+                        executed_at: now,
+                        settlement_id: SettlementId::new(),
+                    });
+                    sequence.push(Outgoing::Trade(trade_views.len() - 1));
+                }
+                Event::Reduced { id, .. } => touch(&mut touched, api_id(id)),
+                Event::Cancelled {
+                    id,
+                    remaining: r,
+                    reason,
+                } => {
+                    let id = api_id(id);
+                    touch(&mut touched, id);
+                    self.cancelled(id, r)?;
+                    reasons.insert(id, reason.into());
+                    sequence.push(Outgoing::Order(EventType::OrderCancelled, id));
+                }
+                Event::Expired { id, remaining: r } => {
+                    let id = api_id(id);
+                    touch(&mut touched, id);
+                    self.cancelled(id, r)?;
+                    reasons.insert(id, CancelReason::Expired);
+                    sequence.push(Outgoing::Order(EventType::OrderExpired, id));
+                }
+            }
+        }
+
+        // The new state of each order touched.
+        let book = self
+            .slot
+            .book
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("book not loaded"))?;
+        let mut updates = Vec::with_capacity(touched.len());
+        for id in &touched {
+            let f = self
+                .slot
+                .fills
+                .get(id)
+                .ok_or_else(|| anyhow::anyhow!("no fills for {id}"))?;
+            let open = book.order(engine_id(*id));
+            // Done orders have nothing left working; what they did not fill was cancelled.
+            let left = open.map_or(0, |o| o.remaining);
+            let reason = reasons.get(id).copied();
+            let status = if open.is_some() {
+                if f.filled > Decimal::ZERO {
+                    OrderStatus::PartiallyFilled
+                } else {
+                    OrderStatus::Open
+                }
+            } else if reason.is_some() {
+                OrderStatus::Cancelled
+            } else {
+                OrderStatus::Filled
+            };
+            let (seq, triggered) = match (&open, seqs.get(id)) {
+                (Some(o), _) => (Some(i64::try_from(o.seq)?), o.triggered),
+                (None, Some((s, t))) => (Some(*s), *t),
+                (None, None) => (None, false),
+            };
+            updates.push(OrderUpdate {
+                id: *id,
+                status,
+                filled_quantity: f.filled,
+                remaining_quantity: self.grid.quantity(left)?,
+                cancelled_quantity: f.cancelled,
+                filled_notional: f.notional,
+                price: f.price,
+                cancel_reason: reason,
+                arrival_seq: seq,
+                triggered,
+            });
+        }
+        let next_seq = i64::try_from(book.next_seq())?;
+        let last_trade_ticks = book.last_trade_price();
+
+        let tx = self
+            .tx
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no transaction"))?;
+        let rows = orders::update(tx, &updates, now).await?;
+        let rows: HashMap<OrderId, OrderRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        trades::insert(tx, &trade_views, version).await?;
+
+        let mut outgoing = std::mem::take(&mut self.extra_events);
+        for item in sequence {
+            outgoing.push(match item {
+                Outgoing::Order(kind, id) => {
+                    let row = rows
+                        .get(&id)
+                        .ok_or_else(|| anyhow::anyhow!("order {id} not written"))?;
+                    order_event(kind, &row.view()?, &symbol, &org, now)
+                }
+                Outgoing::Trade(i) => trade_event(&trade_views[i], &symbol, &org, now),
+            });
+        }
+        outbox::insert(tx, &outgoing).await?;
+        let row = BookRow {
+            version,
+            next_seq,
+            last_trade_ticks,
+        };
+        assets::save_book(tx, self.asset.id, row, now).await?;
+        let tx = self
+            .tx
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no transaction"))?;
+        tx.commit().await?;
+
+        // Committed: the book in memory is this version; orders that are done are forgotten.
+        self.committed = true;
+        self.slot.version = version;
+        for (id, r) in &rows {
+            if !matches!(
+                r.status()?,
+                OrderStatus::Open | OrderStatus::PartiallyFilled
+            ) {
+                self.slot.fills.remove(id);
+            }
+        }
+        Ok(Committed {
+            orders: rows,
+            trades: trade_views,
+            version,
+        })
+    }
+
+    /// Adds a fill to an order's running totals; answers its side.
+    fn fill(&mut self, id: OrderId, price: Decimal, qty: Decimal) -> anyhow::Result<Side> {
+        let f = self
+            .slot
+            .fills
+            .get_mut(&id)
+            .ok_or_else(|| anyhow::anyhow!("fill of unknown order {id}"))?;
+        f.filled += qty;
+        f.notional += price * qty;
+        Ok(f.side)
+    }
+
+    fn cancelled(&mut self, id: OrderId, lots: Lots) -> anyhow::Result<()> {
+        let qty = self.grid.quantity(lots)?;
+        let f = self
+            .slot
+            .fills
+            .get_mut(&id)
+            .ok_or_else(|| anyhow::anyhow!("cancel of unknown order {id}"))?;
+        f.cancelled += qty;
+        Ok(())
+    }
+}
+
+impl Drop for Matcher {
+    fn drop(&mut self) {
+        // Not committed: the database kept the old version, so the copy in memory, which may
+        // have moved, must not be trusted.
+        if !self.committed && self.dirty {
+            self.slot.book = None;
+            self.slot.fills.clear();
+        }
+    }
+}
+
+enum Outgoing {
+    Order(EventType, OrderId),
+    Trade(usize),
+}
+
+fn touch(list: &mut Vec<OrderId>, id: OrderId) {
+    if !list.contains(&id) {
+        list.push(id);
+    }
+}
+
+fn tx_org(tx: Option<&TenantTx>) -> &str {
+    tx.map_or("", TenantTx::org)
+}
+
+fn fills_of(r: &OrderRow) -> anyhow::Result<Fills> {
+    Ok(Fills {
+        filled: r.filled_quantity,
+        notional: r.filled_notional,
+        cancelled: r.cancelled_quantity,
+        price: r.price,
+        investor: r.investor_id,
+        side: r.side()?,
+    })
+}
+
+/// An order event: the order as it stands, plus its symbol (API.md, Events).
+pub fn order_event(
+    kind: EventType,
+    order: &OrderView,
+    symbol: &str,
+    org: &str,
+    now: OffsetDateTime,
+) -> NewEvent {
+    let mut data = serde_json::to_value(order).unwrap_or_else(|_| json!({}));
+    data["symbol"] = json!(symbol);
+    envelope(kind, order.asset_id, data, org, now)
+}
+
+fn trade_event(trade: &TradeView, symbol: &str, org: &str, now: OffsetDateTime) -> NewEvent {
+    let mut data = serde_json::to_value(trade).unwrap_or_else(|_| json!({}));
+    data["symbol"] = json!(symbol);
+    envelope(EventType::TradeExecuted, trade.asset_id, data, org, now)
+}
+
+fn envelope(
+    kind: EventType,
+    asset: AssetId,
+    data: serde_json::Value,
+    org: &str,
+    now: OffsetDateTime,
+) -> NewEvent {
+    let id = EventId::new();
+    NewEvent {
+        id,
+        asset_id: asset,
+        event_type: kind,
+        payload: json!({
+            "id": id,
+            "type": kind,
+            "created_at": platform::time::format(now),
+            "organization_id": org,
+            "data": data,
+        }),
+        created_at: now,
+    }
+}

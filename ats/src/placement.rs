@@ -1,0 +1,509 @@
+//! Placing orders (API.md, ATS, Placement): record → the BD's pre-trade check → for a sell, the
+//! seller's transferable holdings at the TA less what their open sells already commit → match,
+//! with the order states, trades, `pending` settlements and outbox events in one transaction.
+//! Fail closed: when the BD (or, for a sell, the TA) cannot answer, the order is recorded
+//! `rejected` and nothing reaches the book.
+//!
+//! Placement works on batches: the orders of one organization gathered by the [`crate::batch`]
+//! queue are recorded in one statement, checked concurrently and matched book by book, one
+//! commit per book, so concurrent placements share their commits. A batch of one is the plain
+//! case.
+
+use std::collections::{BTreeMap, HashMap};
+
+use platform::client::CallFailure;
+use platform::ids::{AssetId, CheckId, InvestorId, OrderId};
+use platform::{ApiError, ErrorCode, RequestId};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+use utoipa::ToSchema;
+use vocab::{EventType, OrderType, Side, TimeInForce};
+
+use crate::AppState;
+use crate::downstream::{PreTrade, PreTradeAnswer};
+use crate::exchange::{Matcher, order_event};
+use crate::store::assets::{self, AssetRow};
+use crate::store::orders::{self, NewOrderRow, OrderRow};
+use crate::store::outbox;
+use crate::views::OrderView;
+
+/// `POST /v1/orders`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrderRequest {
+    pub asset_id: AssetId,
+    pub investor_id: InvestorId,
+    pub side: Side,
+    pub order_type: OrderType,
+    /// Positive, a multiple of the asset's `lot_size`, at most 10^12.
+    #[schema(value_type = String, example = "100")]
+    pub quantity: Decimal,
+    /// The limit price (`limit`, `stop_limit`; refused on the others): positive, a multiple of
+    /// the asset's `tick_size`, at most 10^9.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "12.50")]
+    pub price: Option<Decimal>,
+    /// The trigger price (`stop`, `stop_limit`; refused on the others).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub stop_price: Option<Decimal>,
+    /// `gtc` when absent.
+    #[serde(default)]
+    pub time_in_force: TimeInForce,
+    /// Your own reference: 1 to 64 visible characters, unique per investor (409 when reused).
+    #[serde(default)]
+    pub client_order_id: Option<String>,
+}
+
+impl NewOrderRequest {
+    /// What can be judged without the asset: bounds and which prices the type takes.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        platform::bounds::check_quantity("quantity", self.quantity)?;
+        let t = self.order_type;
+        for (field, value, wanted) in [
+            ("price", self.price, t.has_limit_price()),
+            ("stop_price", self.stop_price, t.has_stop_price()),
+        ] {
+            match (value, wanted) {
+                (Some(v), true) => platform::bounds::check_price(field, v)?,
+                (None, true) => {
+                    return Err(ApiError::validation(
+                        field,
+                        format!("is required for {t} orders"),
+                    ));
+                }
+                (Some(_), false) => {
+                    return Err(ApiError::validation(
+                        field,
+                        format!("is not taken by {t} orders"),
+                    ));
+                }
+                (None, false) => {}
+            }
+        }
+        if let Some(c) = &self.client_order_id
+            && (c.is_empty() || c.chars().count() > 64 || c.chars().any(char::is_control))
+        {
+            return Err(ApiError::validation(
+                "client_order_id",
+                "must be 1 to 64 characters, none of them control characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An order to place and who places it (recorded as `created_by`).
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub subject: String,
+    pub request: NewOrderRequest,
+}
+
+pub type Answer = Result<OrderView, ApiError>;
+
+/// Places orders of one organization; one answer per order, in order.
+pub async fn place(state: &AppState, org: &str, requests: &[Placement]) -> Vec<Answer> {
+    match place_batch(state, org, requests).await {
+        Ok(answers) => answers,
+        Err(e) => {
+            // A failure of our own (the database): every order of the batch answers it. Orders
+            // already recorded stay `pending_compliance` and are swept as `interrupted`.
+            tracing::error!(error = ?e, orders = requests.len(), "placement failed");
+            requests
+                .iter()
+                .map(|_| Err(ApiError::internal(anyhow::anyhow!("placement failed"))))
+                .collect()
+        }
+    }
+}
+
+async fn place_batch(
+    state: &AppState,
+    org: &str,
+    placements: &[Placement],
+) -> anyhow::Result<Vec<Answer>> {
+    let requests: Vec<&NewOrderRequest> = placements.iter().map(|p| &p.request).collect();
+    let now = state.clock.now();
+    let n = requests.len();
+    let mut answers: Vec<Option<Answer>> = (0..n).map(|_| None).collect();
+
+    // 1. The assets, and what only they can judge (listed, trading, the grid).
+    let mut tx = platform::db::begin(&state.platform.pool, org).await?;
+    let mut ids: Vec<AssetId> = requests.iter().map(|r| r.asset_id).collect();
+    ids.sort();
+    ids.dedup();
+    let listed: HashMap<AssetId, AssetRow> = assets::get_in(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut rows = Vec::new();
+    let mut index_of: HashMap<OrderId, usize> = HashMap::new();
+    for (i, r) in requests.iter().copied().enumerate() {
+        match admit(r, listed.get(&r.asset_id)) {
+            Err(e) => answers[i] = Some(Err(e)),
+            Ok(()) => {
+                let id = OrderId::new();
+                index_of.insert(id, i);
+                rows.push(NewOrderRow {
+                    id,
+                    asset_id: r.asset_id,
+                    investor_id: r.investor_id,
+                    side: r.side,
+                    order_type: r.order_type,
+                    time_in_force: r.time_in_force,
+                    quantity: r.quantity,
+                    price: r.price,
+                    stop_price: r.stop_price,
+                    client_order_id: r.client_order_id.clone(),
+                    expires_at: (r.time_in_force == TimeInForce::Day)
+                        .then(|| state.config.calendar.day_end_after(now)),
+                    created_by: placements[i].subject.clone(),
+                });
+            }
+        }
+    }
+
+    // 2. Recorded before anything else: `pending_compliance`.
+    let inserted = orders::insert_pending(&mut tx, &rows, now).await?;
+    tx.commit().await?;
+    let recorded: Vec<&NewOrderRow> = rows.iter().filter(|r| inserted.contains(&r.id)).collect();
+    for r in rows.iter().filter(|r| !inserted.contains(&r.id)) {
+        answers[index_of[&r.id]] = Some(Err(ApiError::conflict(
+            "this client_order_id was already used for this investor",
+        )
+        .with_detail("client_order_id", &r.client_order_id)));
+    }
+
+    // 3. The BD's pre-trade checks and, for sells, the TA's holdings, all at once.
+    let checks = pre_trade(state, org, &recorded, &listed).await;
+    let holdings = transferable(state, org, &recorded, &checks).await;
+
+    // 4. Refusals are recorded (with their events) before matching.
+    let mut rejections: Vec<(OrderId, String, Option<CheckId>)> = Vec::new();
+    let mut errors: HashMap<OrderId, ApiError> = HashMap::new();
+    let mut approved: BTreeMap<AssetId, Vec<(OrderId, Option<Decimal>, CheckId)>> = BTreeMap::new();
+    for r in &recorded {
+        match &checks[&r.id] {
+            Err(f) => {
+                rejections.push((r.id, "compliance_unavailable".into(), None));
+                errors.insert(r.id, unavailable(r, "bd", f));
+            }
+            Ok(a) if !a.approved => {
+                let first = a.reasons.first();
+                rejections.push((
+                    r.id,
+                    first.map_or_else(|| "compliance".to_owned(), |x| x.check()),
+                    Some(a.id),
+                ));
+                errors.insert(r.id, compliance_rejected(r, a));
+            }
+            Ok(a) => match holdings.get(&(r.investor_id, r.asset_id)) {
+                Some(Err(f)) if r.side == Side::Sell => {
+                    rejections.push((r.id, "holdings_unavailable".into(), Some(a.id)));
+                    errors.insert(r.id, unavailable(r, "ta", f));
+                }
+                Some(Ok(t)) if r.side == Side::Sell => {
+                    approved
+                        .entry(r.asset_id)
+                        .or_default()
+                        .push((r.id, Some(*t), a.id));
+                }
+                _ => approved
+                    .entry(r.asset_id)
+                    .or_default()
+                    .push((r.id, None, a.id)),
+            },
+        }
+    }
+    if !rejections.is_empty() {
+        let mut tx = platform::db::begin(&state.platform.pool, org).await?;
+        let rejected = orders::reject(&mut tx, &rejections, None, now).await?;
+        let events: Vec<_> = rejected
+            .iter()
+            .map(|o| {
+                let symbol = listed.get(&o.asset_id).map_or("", |a| a.symbol.as_str());
+                Ok(order_event(
+                    EventType::OrderRejected,
+                    &o.view()?,
+                    symbol,
+                    org,
+                    now,
+                ))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        outbox::insert(&mut tx, &events).await?;
+        tx.commit().await?;
+        for o in rejected {
+            if let Some(mut e) = errors.remove(&o.id) {
+                e = e.with_detail("order", o.view()?);
+                answers[index_of[&o.id]] = Some(Err(e));
+            }
+        }
+        // An order not rejected here was settled by someone else meanwhile (the sweeper).
+        for (id, _) in errors.drain() {
+            answers[index_of[&id]] = Some(Err(ApiError::conflict(
+                "the order changed while it was being placed; fetch it",
+            )
+            .with_detail("order_id", id)));
+        }
+    }
+
+    // 5. Matching, book by book (books in a fixed order, so two batches never wait on each
+    // other's books in turn).
+    for (asset, orders) in approved {
+        let Some(listing) = listed.get(&asset) else {
+            continue;
+        };
+        match match_book(state, org, listing.clone(), &orders, now).await {
+            Ok(outcome) => {
+                for (id, answer) in outcome {
+                    answers[index_of[&id]] = Some(answer);
+                }
+            }
+            // This book's orders stay `pending_compliance` (swept as `interrupted`); the other
+            // books' answers stand.
+            Err(e) => {
+                tracing::error!(error = ?e, asset = %asset, "matching failed");
+                for (id, _, _) in &orders {
+                    answers[index_of[id]] =
+                        Some(Err(ApiError::internal(anyhow::anyhow!("matching failed"))));
+                }
+            }
+        }
+    }
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(ApiError::internal(anyhow::anyhow!("order lost")))))
+        .collect())
+}
+
+/// An order the asset admits: listed, trading, on its grid.
+fn admit(r: &NewOrderRequest, asset: Option<&AssetRow>) -> Result<(), ApiError> {
+    let Some(a) = asset else {
+        return Err(ApiError::not_found("asset", r.asset_id)
+            .with_detail("hint", "list the TA security with POST /v1/assets first"));
+    };
+    if !a.trading_enabled {
+        return Err(ApiError::invalid_state("trading in this asset is disabled")
+            .with_detail("asset_id", a.id));
+    }
+    let on_grid = |field: &str, v: Decimal, step: Decimal, what: &str| {
+        if (v % step).is_zero() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(
+                field,
+                format!("must be a multiple of the asset's {what} {step}"),
+            ))
+        }
+    };
+    on_grid("quantity", r.quantity, a.lot_size, "lot_size")?;
+    if let Some(p) = r.price {
+        on_grid("price", p, a.tick_size, "tick_size")?;
+    }
+    if let Some(p) = r.stop_price {
+        on_grid("stop_price", p, a.tick_size, "tick_size")?;
+    }
+    Ok(())
+}
+
+async fn pre_trade(
+    state: &AppState,
+    org: &str,
+    recorded: &[&NewOrderRow],
+    listed: &HashMap<AssetId, AssetRow>,
+) -> HashMap<OrderId, Result<PreTradeAnswer, CallFailure>> {
+    let mut set = JoinSet::new();
+    for r in recorded {
+        let Some(regulation) = listed.get(&r.asset_id).and_then(|a| a.regulation().ok()) else {
+            continue;
+        };
+        let check = PreTrade {
+            order_id: r.id,
+            investor_id: r.investor_id,
+            asset_id: r.asset_id,
+            side: r.side,
+            quantity: r.quantity,
+            price: r.price,
+            regulation,
+        };
+        let down = state.downstream.clone();
+        let org = org.to_owned();
+        set.spawn(platform::request_id::scope(
+            RequestId::current(),
+            async move {
+                let answer = down.pre_trade(&org, &check).await;
+                (check.order_id, answer)
+            },
+        ));
+    }
+    let mut out: HashMap<_, _> = set.join_all().await.into_iter().collect();
+    for r in recorded {
+        out.entry(r.id).or_insert_with(|| {
+            Err(CallFailure::Unavailable {
+                service: "bd",
+                reason: "the asset's regulation is unreadable".into(),
+            })
+        });
+    }
+    out
+}
+
+type Holdings = HashMap<(InvestorId, AssetId), Result<Decimal, CallFailure>>;
+
+/// The TA's transferable quantity of each seller approved by the BD.
+async fn transferable(
+    state: &AppState,
+    org: &str,
+    recorded: &[&NewOrderRow],
+    checks: &HashMap<OrderId, Result<PreTradeAnswer, CallFailure>>,
+) -> Holdings {
+    let mut wanted: Vec<(InvestorId, AssetId)> = recorded
+        .iter()
+        .filter(|r| r.side == Side::Sell)
+        .filter(|r| {
+            checks
+                .get(&r.id)
+                .is_some_and(|c| c.as_ref().is_ok_and(|a| a.approved))
+        })
+        .map(|r| (r.investor_id, r.asset_id))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut set = JoinSet::new();
+    for (investor, asset) in wanted {
+        let down = state.downstream.clone();
+        let org = org.to_owned();
+        set.spawn(platform::request_id::scope(
+            RequestId::current(),
+            async move {
+                let t = down.transferable(&org, investor, asset).await;
+                ((investor, asset), t)
+            },
+        ));
+    }
+    set.join_all().await.into_iter().collect()
+}
+
+/// Matches one book's approved orders in arrival order, in one transaction.
+async fn match_book(
+    state: &AppState,
+    org: &str,
+    asset: AssetRow,
+    approved: &[(OrderId, Option<Decimal>, CheckId)],
+    now: OffsetDateTime,
+) -> anyhow::Result<Vec<(OrderId, Answer)>> {
+    let symbol = asset.symbol.clone();
+    let mut m = Matcher::open(&state.books, &state.platform.pool, org, asset, now).await?;
+    let ids: Vec<OrderId> = approved.iter().map(|a| a.0).collect();
+    let rows: HashMap<OrderId, OrderRow> = orders::get_in(m.tx()?, org, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let check_of: Vec<(OrderId, CheckId)> = approved.iter().map(|a| (a.0, a.2)).collect();
+    orders::set_checks(m.tx()?, &check_of).await?;
+
+    let mut answers = Vec::new();
+    let mut short = Vec::new();
+    for (id, transferable, check) in approved {
+        let Some(row) = rows.get(id) else { continue };
+        if row.status != "pending_compliance" {
+            // The sweeper rejected it meanwhile (this placement outlived its timeout).
+            answers.push((
+                *id,
+                Err(
+                    ApiError::conflict("the order changed while it was being placed; fetch it")
+                        .with_detail("order_id", id),
+                ),
+            ));
+            continue;
+        }
+        if let Some(t) = transferable {
+            let committed = m.committed_to_sells(row.investor_id);
+            let available = (*t - committed).max(Decimal::ZERO);
+            if row.quantity > available {
+                short.push((*id, *check, *t, committed, available));
+                continue;
+            }
+        }
+        m.place(row)?;
+    }
+    if !short.is_empty() {
+        let rejections: Vec<_> = short
+            .iter()
+            .map(|s| (s.0, "insufficient_holdings".to_owned(), Some(s.1)))
+            .collect();
+        let rejected = m.reject(&rejections, &symbol).await?;
+        for (id, _, transferable, committed, available) in &short {
+            let Some(o) = rejected.iter().find(|o| o.id == *id) else {
+                continue;
+            };
+            let err = ApiError::new(
+                ErrorCode::InsufficientHoldings,
+                format!(
+                    "the seller may sell {available} of this asset: {transferable} transferable at the TA less {committed} committed to open sell orders"
+                ),
+            )
+            .with_detail("order_id", id)
+            .with_detail("investor_id", o.investor_id)
+            .with_detail("asset_id", o.asset_id)
+            .with_detail("requested", o.quantity)
+            .with_detail("available", available)
+            .with_detail("transferable", transferable)
+            .with_detail("committed_to_open_sells", committed)
+            .with_detail("order", o.view()?);
+            answers.push((*id, Err(err)));
+        }
+    }
+    let committed = m.commit().await?;
+    for (id, _, _) in approved {
+        if answers.iter().any(|(a, _)| a == id) {
+            continue;
+        }
+        let row = committed
+            .orders
+            .get(id)
+            .ok_or_else(|| anyhow::anyhow!("order {id} not matched"))?;
+        answers.push((*id, Ok(row.view()?)));
+    }
+    Ok(answers)
+}
+
+fn unavailable(r: &NewOrderRow, service: &'static str, f: &CallFailure) -> ApiError {
+    tracing::warn!(order = %r.id, service, failure = %f, "placement failed closed");
+    let what = if service == "bd" {
+        "the compliance check"
+    } else {
+        "the seller's holdings"
+    };
+    ApiError::downstream(
+        service,
+        format!("{what} could not be made ({service} unavailable); the order was rejected: retry with backoff"),
+    )
+    .with_detail("order_id", r.id)
+    .with_detail("reject_reason", if service == "bd" { "compliance_unavailable" } else { "holdings_unavailable" })
+}
+
+fn compliance_rejected(r: &NewOrderRow, a: &PreTradeAnswer) -> ApiError {
+    let first = a.reasons.first();
+    let message = first.map_or_else(
+        || "the compliance check refused the order".to_owned(),
+        |x| x.message.clone(),
+    );
+    let mut e = ApiError::new(ErrorCode::ComplianceRejected, message)
+        .with_detail("order_id", r.id)
+        .with_detail("investor_id", r.investor_id)
+        .with_detail("check", first.map(|x| x.check()))
+        .with_detail("reasons", &a.reasons)
+        .with_detail("check_id", a.id);
+    if let Some(at) = first.and_then(|x| x.expires_at()) {
+        e = e.with_detail("expires_at", json!(at));
+    }
+    e
+}
