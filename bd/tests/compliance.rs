@@ -130,13 +130,15 @@ async fn pre_trade_is_internal_and_validates(pool: sqlx::PgPool) {
             assert_error(&got, 403, "FORBIDDEN");
         }
     }
+    // A service token without X-IAM-Org acts for nobody.
     let got = send(
         app.post("/v1/compliance/pre-trade")
             .bearer_auth(service())
             .json(&body),
     )
     .await;
-    assert_error(&got, 400, "VALIDATION_ERROR");
+    assert_error(&got, 403, "FORBIDDEN");
+    assert_eq!(got.1["error"]["message"], "missing organization");
 
     let mut cases: Vec<(Value, &str)> = Vec::new();
     for (field, value) in [

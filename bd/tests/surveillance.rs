@@ -102,7 +102,8 @@ async fn events_refusals(pool: sqlx::PgPool) {
         }
         // A service token without X-IAM-Org.
         let got = send(app.post(path).bearer_auth(service()).json(&event)).await;
-        assert_error(&got, 400, "VALIDATION_ERROR");
+        assert_error(&got, 403, "FORBIDDEN");
+        assert_eq!(got.1["error"]["message"], "missing organization");
         // organization_id must be the caller's.
         let got = post_service(&app, path, "globex", event.clone()).await;
         assert_error(&got, 403, "FORBIDDEN");

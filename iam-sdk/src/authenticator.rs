@@ -26,6 +26,9 @@ const MAX_USER_LEN: usize = 255;
 const MAX_ROLE_LEN: usize = 64;
 const MAX_ROLES: usize = 64;
 
+/// The message of the 403 a service token gets without `X-IAM-Org`, as API.md words it.
+const MISSING_ORGANIZATION: &str = "missing organization";
+
 /// Authenticates requests. Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -159,7 +162,7 @@ impl Authenticator {
     /// - A user token acts for its `owner`; a different `X-IAM-Org` is 403.
     /// - A client-credentials token (`type: application`) needs scope `internal` (403 otherwise)
     ///   and acts for the organization in `X-IAM-Org`; without that header the request is
-    ///   400 `VALIDATION_ERROR`, since the caller is authenticated but the request is incomplete.
+    ///   403 `FORBIDDEN`, "missing organization" (API.md's tenant rules).
     /// - `X-IAM-Org` must be 1–64 characters of `[A-Za-z0-9._-]`, starting with a letter or
     ///   digit (400 otherwise).
     /// - The IAM being unreachable while the token's key is unknown is 503 `NOT_READY`.
@@ -180,12 +183,8 @@ impl Authenticator {
                     "client-credentials tokens need the `internal` scope",
                 ));
             }
-            let org = org_header.ok_or_else(|| {
-                AuthError::invalid_header(
-                    "X-IAM-Org",
-                    "required with a service token: name the organization the call acts for",
-                )
-            })?;
+            // API.md's tenant rules: a service token acts for nobody without X-IAM-Org.
+            let org = org_header.ok_or_else(|| AuthError::forbidden(MISSING_ORGANIZATION))?;
             let client = if claims.sub.is_empty() {
                 claims.name
             } else {

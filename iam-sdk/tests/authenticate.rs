@@ -401,30 +401,56 @@ async fn a_service_token_acts_for_the_org_header() {
 }
 
 #[tokio::test]
-async fn a_service_token_without_org_header_is_a_validation_error() {
+async fn a_service_token_without_org_header_is_forbidden_missing_organization() {
     let auth = authenticator(CountingSource::issuer());
     let token = sign(&service_claims("ats", "internal"));
     let e = auth_with(&auth, &token, &[]).await.unwrap_err();
-    assert_eq!(e.error_code(), ErrorCode::ValidationError);
-    assert_eq!(e.status(), 400);
+    assert_eq!(e.error_code(), ErrorCode::Forbidden);
+    assert_eq!(e.status(), 403);
+    assert_eq!(e.message(), "missing organization");
     assert_eq!(
-        e.details()["fields"]["X-IAM-Org"]
-            .as_str()
-            .map(|s| !s.is_empty()),
-        Some(true)
+        e.to_envelope(),
+        json!({"error": {"code": "FORBIDDEN", "message": "missing organization", "details": {}}})
     );
+    // The same token with the header acts for that organization: it is the header that is
+    // missing, not the token that is wrong.
+    let caller = auth_with(&auth, &token, &[("x-iam-org", "acme")])
+        .await
+        .unwrap();
+    assert_eq!(caller.org_id, "acme");
 }
 
 #[tokio::test]
 async fn a_client_token_without_internal_scope_is_forbidden() {
     let auth = authenticator(CountingSource::issuer());
-    for scope in ["", "openid", "internals", "read write"] {
-        let token = sign(&service_claims("cli", scope));
-        let e = auth_with(&auth, &token, &[("x-iam-org", "acme")])
-            .await
-            .unwrap_err();
-        assert_eq!(e.error_code(), ErrorCode::Forbidden, "scope {scope:?}");
+    for scope in ["", "openid", "internals", "read write", "INTERNAL"] {
+        let token = sign(&service_claims("ats", scope));
+        for org in [Some("acme"), None] {
+            let extra: Vec<(&str, &str)> = org.map(|o| ("x-iam-org", o)).into_iter().collect();
+            let e = auth_with(&auth, &token, &extra).await.unwrap_err();
+            assert_eq!(e.error_code(), ErrorCode::Forbidden, "scope {scope:?}");
+            assert_eq!(e.status(), 403);
+            assert_eq!(
+                e.message(),
+                "client-credentials tokens need the `internal` scope",
+                "scope {scope:?}, org {org:?}"
+            );
+        }
     }
+    // A token without any scope claim, as an IAM that grants only what is asked for issues to
+    // a request naming none, is refused the same way.
+    let mut claims = service_claims("ats", "");
+    claims.as_object_mut().unwrap().remove("scope");
+    let e = auth_with(&auth, &sign(&claims), &[("x-iam-org", "acme")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_code(), ErrorCode::Forbidden);
+    claims["scope"] = Value::Null;
+    let e = auth_with(&auth, &sign(&claims), &[("x-iam-org", "acme")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_code(), ErrorCode::Forbidden);
+
     let token = sign(&service_claims("ats", "openid internal"));
     auth_with(&auth, &token, &[("x-iam-org", "acme")])
         .await

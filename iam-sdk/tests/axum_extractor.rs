@@ -112,13 +112,29 @@ async fn org_mismatch_is_a_403_envelope() {
 }
 
 #[tokio::test]
-async fn service_without_org_is_a_400_envelope() {
+async fn service_without_org_is_a_403_missing_organization_envelope() {
     let token = sign(&service_claims("ats", "internal"));
-    let (status, _, body) = call("/whoami", &[("authorization", &bearer(&token))]).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, headers, body) = call("/whoami", &[("authorization", &bearer(&token))]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
     let body = json_body(&body);
-    assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
-    assert!(body["error"]["details"]["fields"]["X-IAM-Org"].is_string());
+    assert_eq!(
+        body,
+        json!({"error": {"code": "FORBIDDEN", "message": "missing organization", "details": {}}})
+    );
+}
+
+#[tokio::test]
+async fn service_without_internal_scope_is_a_403_envelope() {
+    let token = sign(&service_claims("ats", ""));
+    let (status, _, body) = call(
+        "/whoami",
+        &[("authorization", &bearer(&token)), ("x-iam-org", "acme")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let body = json_body(&body);
+    assert_eq!(body["error"]["code"], "FORBIDDEN");
 }
 
 #[tokio::test]

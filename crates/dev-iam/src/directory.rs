@@ -22,7 +22,8 @@ pub struct Client {
     /// The application's owner; becomes the `owner` of its client-credentials tokens.
     #[serde(default = "platform_org")]
     pub organization: String,
-    /// Space-separated scope of its client-credentials tokens (`internal` for services).
+    /// The space-separated scopes its client-credentials requests may ask for (`internal` for
+    /// services); a token carries exactly the requested ones.
     #[serde(default)]
     pub scope: String,
 }

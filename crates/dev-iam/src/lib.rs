@@ -7,7 +7,11 @@
 //!   `grant_type=password` with `client_id`, `client_secret`, `username` written `org/name`,
 //!   `password` and optionally `scope`. Answers `{"access_token", "token_type": "Bearer",
 //!   "expires_in", "scope"}`, or an RFC 6749 §5.2 error (`invalid_request`, `invalid_client`,
-//!   `invalid_grant`, `unsupported_grant_type`) with status 400 or 401.
+//!   `invalid_grant`, `invalid_scope`, `unsupported_grant_type`) with status 400 or 401.
+//! - Client credentials get the scope they ask for, as from Casdoor: exactly the requested
+//!   `scope` (space-separated), provided the client is allowed every part of it (its configured
+//!   `scope`); no `scope` gets a token without scope, which the services refuse as a service
+//!   token; any scope the client is not allowed answers 400 `invalid_scope`.
 //! - `GET /.well-known/openid-configuration` — `issuer` as configured; the other URLs are built
 //!   from the request's `Host`, so a container that reaches the IAM as `http://dev-iam:8000`
 //!   is handed a `jwks_uri` it can fetch.
@@ -18,8 +22,8 @@
 //! User tokens: `owner`, `name`, `id` (a UUID stable per user), `sub` (= `id`), `roles` as
 //! `[{"owner", "name"}]`, `type: "normal-user"`, `scope`, `iss`, `aud` (`[client_id]`), `exp`,
 //! `iat`, `nbf`, `jti`. Client-credentials tokens: `type: "application"`, `sub` and `name` =
-//! the client id, `owner` = the client's organization (`liquidity`), `scope` = the client's
-//! scope (`internal` for `ats`, `bd`, `ta`), `aud` = `[client_id]`.
+//! the client id, `owner` = the client's organization (`liquidity`), `scope` = the granted
+//! scope (`internal` when `ats`, `bd` or `ta` ask for it), `aud` = `[client_id]`.
 //!
 //! # Directory file (`DEV_IAM_CONFIG`)
 //!
@@ -34,7 +38,7 @@
 //! client_id = "reporting"
 //! client_secret = "reporting-dev-secret"
 //! organization = "liquidity"       # optional, default "liquidity"
-//! scope = "internal"               # optional, default "" (no scope)
+//! scope = "internal"               # optional: the scopes it may ask for; default "" (none)
 //!
 //! [[users]]
 //! organization = "acme"
@@ -98,6 +102,9 @@ pub const JWKS_PATH: &str = "/.well-known/jwks";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevIamError {
+    /// A client asked for a scope it is not allowed (the token endpoint's `invalid_scope`).
+    #[error("client {client:?} may not ask for scope {scope:?}")]
+    InvalidScope { client: String, scope: String },
     #[error("signing key {}: {message}", path.display())]
     Key { path: PathBuf, message: String },
     #[error("directory file {}: {message}", path.display())]
@@ -252,14 +259,18 @@ impl DevIam {
         &self.inner.directory
     }
 
-    /// A client-credentials token for a configured client, without checking its secret.
-    pub fn client_token(&self, client_id: &str) -> Result<TokenResponse, DevIamError> {
+    /// The token a client-credentials request of a configured client naming `scope` gets
+    /// (`""`: a request without `scope`), without checking its secret. The scope is granted as
+    /// by the token endpoint: services ask for `internal` to get a token other services accept;
+    /// a scope the client is not allowed is [`DevIamError::InvalidScope`].
+    pub fn client_token(&self, client_id: &str, scope: &str) -> Result<TokenResponse, DevIamError> {
         let client = self
             .inner
             .directory
             .client(client_id)
             .ok_or_else(|| DevIamError::UnknownClient(client_id.to_owned()))?;
-        self.issue_for_client(client)
+        let granted = granted_scope(client, Some(scope))?;
+        self.issue_for_client(client, &granted)
     }
 
     /// A user token for a configured user (`username` written `org/name`), issued to
@@ -285,15 +296,16 @@ impl DevIam {
             .map_err(|e| DevIamError::Signing(e.to_string()))
     }
 
-    fn issue_for_client(&self, client: &Client) -> Result<TokenResponse, DevIamError> {
+    /// Signs a client-credentials token with `scope`, which [`granted_scope`] decided.
+    fn issue_for_client(&self, client: &Client, scope: &str) -> Result<TokenResponse, DevIamError> {
         let mut claims = self.standard_claims(&client.client_id);
         claims.insert("owner".into(), json!(client.organization));
         claims.insert("name".into(), json!(client.client_id));
         claims.insert("sub".into(), json!(client.client_id));
         claims.insert("type".into(), json!("application"));
-        claims.insert("scope".into(), json!(client.scope));
+        claims.insert("scope".into(), json!(scope));
         claims.insert("roles".into(), json!([]));
-        self.finish(claims, &client.scope)
+        self.finish(claims, scope)
     }
 
     fn issue_for_user(
@@ -377,6 +389,26 @@ impl DevIam {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     }
+}
+
+/// The scope a client-credentials request gets, as Casdoor grants it: exactly what the request
+/// names (space-separated, duplicates dropped, in the request's order), provided the client is
+/// allowed each part (its configured `scope`). No scope requested: none granted.
+fn granted_scope(client: &Client, requested: Option<&str>) -> Result<String, DevIamError> {
+    let allowed: Vec<&str> = client.scope.split_ascii_whitespace().collect();
+    let mut granted: Vec<&str> = Vec::new();
+    for wanted in requested.unwrap_or_default().split_ascii_whitespace() {
+        if !allowed.contains(&wanted) {
+            return Err(DevIamError::InvalidScope {
+                client: client.client_id.clone(),
+                scope: wanted.to_owned(),
+            });
+        }
+        if !granted.contains(&wanted) {
+            granted.push(wanted);
+        }
+    }
+    Ok(granted.join(" "))
 }
 
 /// A dev IAM serving in the background, for tests and the dev stack.
@@ -560,8 +592,20 @@ fn grant(
         )
     };
     if grant_type == "client_credentials" {
-        tracing::info!(client_id = %client.client_id, "issued a client-credentials token");
-        return iam.issue_for_client(client).map_err(signing_failed);
+        let scope = granted_scope(client, params.scope.as_deref()).map_err(|e| {
+            let description = match &e {
+                DevIamError::InvalidScope { scope, .. } => {
+                    format!("scope {scope:?} is not allowed for this client")
+                }
+                other => other.to_string(),
+            };
+            OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+        })?;
+        if scope.is_empty() && !client.scope.trim().is_empty() {
+            tracing::warn!(client_id = %client.client_id, allowed = %client.scope, "a client-credentials request named no scope: its token has none");
+        }
+        tracing::info!(client_id = %client.client_id, scope = %scope, "issued a client-credentials token");
+        return iam.issue_for_client(client, &scope).map_err(signing_failed);
     }
     let (Some(username), Some(password)) = (params.username, params.password) else {
         return Err(bad_request(
@@ -674,7 +718,21 @@ async fn discovery(State(iam): State<DevIam>, headers: HeaderMap) -> Json<Value>
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "claims_supported": ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "owner", "name", "id", "roles", "type", "scope"],
+        "scopes_supported": scopes_supported(&iam),
     }))
+}
+
+/// Every scope some client may ask for, plus `openid` for the password grant.
+fn scopes_supported(iam: &DevIam) -> Vec<String> {
+    let mut scopes = vec!["openid".to_owned()];
+    for client in &iam.inner.directory.clients {
+        for scope in client.scope.split_ascii_whitespace() {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+    }
+    scopes
 }
 
 async fn jwks(State(iam): State<DevIam>) -> Response {
@@ -711,6 +769,47 @@ fn base_url(iam: &DevIam, headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(scope: &str) -> Client {
+        Client {
+            client_id: "svc".to_owned(),
+            client_secret: "s".to_owned(),
+            organization: PLATFORM_ORG.to_owned(),
+            scope: scope.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_requested_scope_is_granted_when_allowed() {
+        let svc = client("internal reports:read");
+        assert_eq!(granted_scope(&svc, Some("internal")).unwrap(), "internal");
+        assert_eq!(
+            granted_scope(&svc, Some(" reports:read  internal internal ")).unwrap(),
+            "reports:read internal"
+        );
+        assert_eq!(granted_scope(&svc, None).unwrap(), "");
+        assert_eq!(granted_scope(&svc, Some("")).unwrap(), "");
+        assert_eq!(granted_scope(&svc, Some("   ")).unwrap(), "");
+    }
+
+    #[test]
+    fn a_scope_the_client_is_not_allowed_is_refused() {
+        for (allowed, requested, refused) in [
+            ("internal", "admin", "admin"),
+            ("internal", "internal admin", "admin"),
+            ("internal", "INTERNAL", "INTERNAL"),
+            ("internal", "internals", "internals"),
+            ("", "internal", "internal"),
+        ] {
+            match granted_scope(&client(allowed), Some(requested)) {
+                Err(DevIamError::InvalidScope { client, scope }) => {
+                    assert_eq!(client, "svc");
+                    assert_eq!(scope, refused, "{allowed:?} asked {requested:?}");
+                }
+                other => panic!("{allowed:?} asked {requested:?}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn constant_time_comparison() {

@@ -101,14 +101,17 @@ async fn the_sdk_validates_dev_iam_tokens_over_http() {
     assert_eq!(caller.kind, CallerKind::Service);
     assert_eq!(caller.org_id, "acme");
     assert_eq!(caller.subject, "bd");
+    // Without X-IAM-Org it acts for nobody: 403 "missing organization".
     let e = auth
         .authenticate(&headers(service.as_str(), None))
         .await
         .unwrap_err();
-    assert_eq!(e.error_code(), ErrorCode::ValidationError);
+    assert_eq!(e.error_code(), ErrorCode::Forbidden);
+    assert_eq!(e.status(), 403);
+    assert_eq!(e.message(), "missing organization");
 
     // The cli client's own client-credentials token is no service token.
-    let cli = iam.iam().client_token("cli").unwrap().access_token;
+    let cli = iam.iam().client_token("cli", "").unwrap().access_token;
     let e = auth
         .authenticate(&headers(&cli, Some("acme")))
         .await
@@ -215,4 +218,138 @@ async fn the_token_source_gets_and_refreshes_a_client_credentials_token() {
         "{e:?}"
     );
     iam.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_token_source_asks_for_internal_and_its_token_is_a_service_token() {
+    let iam = RunningDevIam::start(DevIamConfig::default()).await.unwrap();
+    let auth = authenticator(&iam);
+    let tokens = TokenSource::new(iam.url(), ClientCredentials::new("ta", "ta-dev-secret"))
+        .await
+        .unwrap();
+    assert_eq!(tokens.scope(), "internal");
+    let token = tokens.token().await.unwrap();
+    assert_eq!(claims_of(token.as_str())["scope"], "internal");
+    let caller = auth
+        .authenticate(&headers(token.as_str(), Some("globex")))
+        .await
+        .unwrap();
+    assert_eq!(caller.kind, CallerKind::Service);
+    assert_eq!(caller.org_id, "globex");
+    assert!(caller.has_role("internal"));
+    iam.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_credentials_token_obtained_without_scope_is_refused_as_a_service_token() {
+    let iam = RunningDevIam::start(DevIamConfig::default()).await.unwrap();
+    let auth = authenticator(&iam);
+    // The same client and secret, asking for no scope: the dev IAM issues a token, without
+    // `internal`.
+    let tokens = TokenSource::new(
+        iam.url(),
+        ClientCredentials::new("ats", "ats-dev-secret").with_scope(""),
+    )
+    .await
+    .unwrap();
+    let token = tokens.token().await.unwrap();
+    assert_eq!(claims_of(token.as_str())["type"], "application");
+    assert_eq!(claims_of(token.as_str())["scope"], "");
+    for org in [Some("acme"), None] {
+        let e = auth
+            .authenticate(&headers(token.as_str(), org))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_code(), ErrorCode::Forbidden, "org {org:?}");
+        assert_eq!(e.status(), 403);
+        assert_eq!(
+            e.to_envelope()["error"]["code"],
+            "FORBIDDEN",
+            "the envelope's code"
+        );
+    }
+    iam.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_scope_the_client_may_not_have_is_refused_by_the_iam() {
+    let iam = RunningDevIam::start(DevIamConfig::default()).await.unwrap();
+    let e = TokenSource::new(
+        iam.url(),
+        ClientCredentials::new("ats", "ats-dev-secret").with_scope("internal admin"),
+    )
+    .await
+    .unwrap_err();
+    match e {
+        iam_sdk::TokenError::Rejected { status, error, .. } => {
+            assert_eq!(status, 400);
+            assert_eq!(error, "invalid_scope");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // The cli client (no scope allowed) cannot make itself a service.
+    let e = TokenSource::new(iam.url(), ClientCredentials::new("cli", "cli-dev-secret"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, iam_sdk::TokenError::Rejected { status: 400, error, .. } if error == "invalid_scope"),
+        "{e:?}"
+    );
+    iam.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_refresher_keeps_a_dev_iam_token_valid() {
+    let config = DevIamConfig {
+        token_ttl: Duration::from_secs(3),
+        ..DevIamConfig::default()
+    };
+    let iam = RunningDevIam::start(config).await.unwrap();
+    let auth = authenticator(&iam);
+    let tokens =
+        TokenSource::lazy(iam.url(), ClientCredentials::new("bd", "bd-dev-secret")).unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokens.spawn_refresher(stop.clone());
+    // Over three lifetimes the token in hand is always accepted, and it changes.
+    let mut seen = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(9);
+    while std::time::Instant::now() < until {
+        let token = tokens.token().await.unwrap();
+        let claims = claims_of(token.as_str());
+        let exp = claims["exp"].as_u64().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(exp > now, "an expired token was handed out");
+        auth.authenticate(&headers(token.as_str(), Some("acme")))
+            .await
+            .unwrap();
+        if seen.last() != Some(&token) {
+            seen.push(token);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        seen.len() >= 3,
+        "only {} tokens in 9 s of 3 s tokens",
+        seen.len()
+    );
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .unwrap()
+        .unwrap();
+    iam.stop().await.unwrap();
+}
+
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }

@@ -107,6 +107,7 @@ async fn client_credentials_with_a_form() {
         ("grant_type", "client_credentials"),
         ("client_id", "ats"),
         ("client_secret", "ats-dev-secret"),
+        ("scope", "internal"),
     ])
     .await;
     assert_eq!(status, 200, "{body}");
@@ -131,13 +132,118 @@ async fn client_credentials_with_a_form() {
 }
 
 #[tokio::test]
+async fn client_credentials_grant_exactly_the_requested_allowed_scope() {
+    // Without a scope: a token, but one without `internal`.
+    let (status, _, body) = post_form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "ats"),
+        ("client_secret", "ats-dev-secret"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "");
+    let c = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(c["type"], "application");
+    assert_eq!(c["sub"], "ats");
+    assert_eq!(c["scope"], "");
+    // An empty scope parameter is no scope either.
+    let (status, _, body) = post_form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "ats"),
+        ("client_secret", "ats-dev-secret"),
+        ("scope", ""),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(claims(body["access_token"].as_str().unwrap())["scope"], "");
+    // Repeated allowed scopes are granted once.
+    let (status, _, body) = post_form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "ta"),
+        ("client_secret", "ta-dev-secret"),
+        ("scope", "internal internal"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "internal");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["scope"],
+        "internal"
+    );
+}
+
+#[tokio::test]
+async fn a_scope_the_client_is_not_allowed_is_invalid_scope() {
+    for (client, secret, scope) in [
+        ("ats", "ats-dev-secret", "admin"),
+        ("ats", "ats-dev-secret", "internal admin"),
+        ("ats", "ats-dev-secret", "INTERNAL"),
+        ("cli", "cli-dev-secret", "internal"),
+    ] {
+        let (status, headers, body) = post_form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client),
+            ("client_secret", secret),
+            ("scope", scope),
+        ])
+        .await;
+        assert_eq!(status, 400, "{client} asking {scope:?}: {body}");
+        assert_eq!(body["error"], "invalid_scope", "{client} asking {scope:?}");
+        assert!(body["error_description"].is_string());
+        assert!(body.get("access_token").is_none());
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    // The client is authenticated first: a wrong secret stays invalid_client whatever the scope.
+    let (status, _, body) = post_form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "ats"),
+        ("client_secret", "wrong"),
+        ("scope", "admin"),
+    ])
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn in_process_client_tokens_go_through_the_same_scope_rules() {
+    let iam = server().iam();
+    let t = iam.client_token("ats", "internal").unwrap();
+    assert_eq!(t.scope, "internal");
+    assert_eq!(claims(&t.access_token)["scope"], "internal");
+    let t = iam.client_token("ats", "").unwrap();
+    assert_eq!(t.scope, "");
+    assert_eq!(claims(&t.access_token)["scope"], "");
+    assert!(matches!(
+        iam.client_token("ats", "admin"),
+        Err(dev_iam::DevIamError::InvalidScope { .. })
+    ));
+    assert!(matches!(
+        iam.client_token("cli", "internal"),
+        Err(dev_iam::DevIamError::InvalidScope { .. })
+    ));
+}
+
+#[tokio::test]
 async fn client_credentials_with_json_and_with_basic_auth() {
     let (status, body) = post_json(json!({
-        "grant_type": "client_credentials", "client_id": "bd", "client_secret": "bd-dev-secret"
+        "grant_type": "client_credentials", "client_id": "bd", "client_secret": "bd-dev-secret",
+        "scope": "internal"
     }))
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(claims(body["access_token"].as_str().unwrap())["sub"], "bd");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["scope"],
+        "internal"
+    );
+    let (status, body) = post_json(json!({
+        "grant_type": "client_credentials", "client_id": "bd", "client_secret": "bd-dev-secret",
+        "scope": "everything"
+    }))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_scope");
 
     let s = server();
     let r = http()
@@ -146,13 +252,17 @@ async fn client_credentials_with_json_and_with_basic_auth() {
             "authorization",
             format!("Basic {}", STANDARD.encode("ta:ta-dev-secret")),
         )
-        .form(&[("grant_type", "client_credentials")])
+        .form(&[("grant_type", "client_credentials"), ("scope", "internal")])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(claims(body["access_token"].as_str().unwrap())["sub"], "ta");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["scope"],
+        "internal"
+    );
 }
 
 #[tokio::test]
@@ -372,6 +482,7 @@ async fn discovery_and_jwks() {
             .unwrap()
             .contains(&json!("client_credentials"))
     );
+    assert_eq!(doc["scopes_supported"], json!(["openid", "internal"]));
 
     let jwks: Value = http()
         .get(doc["jwks_uri"].as_str().unwrap())
@@ -400,7 +511,11 @@ async fn discovery_and_jwks() {
     assert!(!k["n"].as_str().unwrap().contains(['=', '+', '/']));
 
     // A token it issues verifies against the published key.
-    let token = s.iam().client_token("ats").unwrap().access_token;
+    let token = s
+        .iam()
+        .client_token("ats", "internal")
+        .unwrap()
+        .access_token;
     let key = DecodingKey::from_rsa_components(k["n"].as_str().unwrap(), "AQAB").unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&["ats"]);
@@ -560,7 +675,16 @@ async fn a_directory_file_adds_users_and_clients() {
     assert_eq!(c["owner"], "initech");
     assert_eq!(c["aud"], json!(["reporting"]));
     // The defaults are still there.
-    assert!(running.iam().client_token("ats").is_ok());
+    assert!(running.iam().client_token("ats", "internal").is_ok());
+    // The file's client may ask for the scope it was given.
+    assert_eq!(
+        running
+            .iam()
+            .client_token("reporting", "internal")
+            .unwrap()
+            .scope,
+        "internal"
+    );
     running.stop().await.unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -571,7 +695,10 @@ async fn sign_produces_tokens_with_the_iam_key() {
     let token = iam.sign(&json!({"owner": "acme", "exp": 1})).unwrap();
     assert_eq!(header(&token)["kid"], iam.kid());
     assert_eq!(claims(&token)["owner"], "acme");
-    assert!(iam.client_token("nobody").is_err());
+    assert!(matches!(
+        iam.client_token("nobody", "internal"),
+        Err(dev_iam::DevIamError::UnknownClient(_))
+    ));
     assert!(iam.user_token("acme/nobody", "cli").is_err());
     assert!(iam.user_token("alice", "cli").is_err());
 }

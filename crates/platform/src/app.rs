@@ -419,17 +419,22 @@ where
     }
 }
 
-/// Fetches the IAM's keys and this service's own token at start, in the background: the first
-/// requests then pay neither, and a misconfigured IAM shows in the log at once. A failure is
-/// only logged; both are fetched again on demand.
+/// Fetches the IAM's keys and this service's own token at start, in the background, and keeps
+/// the token fresh from then on (iam-sdk's refresher renews it halfway through its life): the
+/// first requests pay for neither, no later request waits for a token refresh, and a
+/// misconfigured IAM shows in the log at once. A failure is only logged; keys are fetched again
+/// on demand, the token is retried in the background and on demand. The refresher ends with
+/// the platform's token source, when the service stops.
 fn warm_up(platform: &Platform) {
     let auth = platform.auth.clone();
     let tokens = platform.tokens.clone();
+    platform.tokens.spawn_refresher(CancellationToken::new());
     tokio::spawn(async move {
         match auth.refresh_keys().await {
             Ok(n) => tracing::info!(keys = n, "IAM signing keys loaded"),
             Err(e) => tracing::warn!(error = %e, "IAM signing keys not loaded yet"),
         }
+        // Shares the refresher's first fetch (one refresh at a time); here only for the log.
         match tokens.token().await {
             Ok(_) => tracing::info!("service token obtained"),
             Err(e) => tracing::warn!(error = %e, "service token not obtained yet"),

@@ -39,6 +39,16 @@ macro_rules! identity_tests {
             }
 
             #[sqlx::test(migrator = $migrator)]
+            async fn service_token_without_x_iam_org_is_403(pool: sqlx::PgPool) {
+                $crate::identity::service_without_org(&$app(pool).await, $list).await;
+            }
+
+            #[sqlx::test(migrator = $migrator)]
+            async fn client_token_without_internal_scope_is_403(pool: sqlx::PgPool) {
+                $crate::identity::client_without_internal_scope(&$app(pool).await, $list).await;
+            }
+
+            #[sqlx::test(migrator = $migrator)]
             async fn gateway_headers_are_not_trusted_by_default(pool: sqlx::PgPool) {
                 $crate::identity::gateway_untrusted(&$app(pool).await, $list).await;
             }
@@ -123,9 +133,37 @@ pub async fn service_acts_for_org(app: &TestServer, list: &str) {
         assert_eq!(me["org_id"], org);
         assert_eq!(me["kind"], "service");
     }
-    // Without X-IAM-Org a service token acts for nobody.
-    let (status, body) = send(app.get(list).bearer_auth(&token)).await;
-    assert!(status == 400 || status == 403, "{status} {body}");
+}
+
+/// Without X-IAM-Org a service token acts for nobody: 403 `FORBIDDEN`, "missing organization"
+/// (API.md, tenant rules).
+pub async fn service_without_org(app: &TestServer, list: &str) {
+    let token = iam().service_token("ats");
+    for path in [list, "/v1/whoami"] {
+        let got = send(app.get(path).bearer_auth(&token)).await;
+        assert_error(&got, 403, "FORBIDDEN");
+        assert_eq!(got.1["error"]["message"], "missing organization", "{path}");
+    }
+}
+
+/// A client-credentials token that did not ask for scope `internal` (the dev IAM, like
+/// Casdoor, then grants none) is not a service token: 403 `FORBIDDEN` with or without
+/// X-IAM-Org.
+pub async fn client_without_internal_scope(app: &TestServer, list: &str) {
+    let token = iam()
+        .iam
+        .client_token("ats", "")
+        .expect("a token without scope")
+        .access_token;
+    for org in [Some("acme"), None] {
+        let mut req = app.get(list).bearer_auth(&token);
+        if let Some(org) = org {
+            req = req.header("x-iam-org", org);
+        }
+        let got = send(req).await;
+        assert_error(&got, 403, "FORBIDDEN");
+        assert_ne!(got.1["error"]["message"], "missing organization", "{org:?}");
+    }
 }
 
 pub async fn gateway_untrusted(app: &TestServer, list: &str) {

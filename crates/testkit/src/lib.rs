@@ -68,11 +68,12 @@ impl SharedIam {
             .access_token
     }
 
-    /// A client-credentials token of a service client (`ats`, `bd`, `ta`).
+    /// A client-credentials token of a service client (`ats`, `bd`, `ta`), asking for scope
+    /// `internal` as the services' own token requests do.
     pub fn service_token(&self, client: &str) -> String {
         self.iam
-            .client_token(client)
-            .expect("known client")
+            .client_token(client, "internal")
+            .expect("known client allowed the internal scope")
             .access_token
     }
 
