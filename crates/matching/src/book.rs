@@ -926,13 +926,13 @@ impl Book {
                     return Err(format!("empty level at {price}"));
                 }
                 let mut prev = NIL;
-                let mut last_seq = 0;
+                let mut last_seq: Option<Seq> = None;
                 for slot in self.level_orders(level) {
                     let n = &self.nodes[slot as usize];
                     if n.prev != prev || n.level != level || n.side != side {
                         return Err(format!("order {:?} badly linked", n.id));
                     }
-                    if n.seq <= last_seq || n.seq >= self.next_seq {
+                    if last_seq.is_some_and(|last| n.seq <= last) || n.seq >= self.next_seq {
                         return Err(format!("order {:?} out of seq order", n.id));
                     }
                     if n.remaining == 0 || n.kind.limit_price() != Some(price) {
@@ -941,7 +941,7 @@ impl Book {
                     if self.index.get(&n.id) != Some(&slot) {
                         return Err(format!("order {:?} not indexed", n.id));
                     }
-                    last_seq = n.seq;
+                    last_seq = Some(n.seq);
                     prev = slot;
                     seen += 1;
                 }

@@ -2,7 +2,9 @@
 //! ticks and lots, for the service's edge. The engine itself never sees a `Decimal`.
 //!
 //! A price must be a positive whole number of ticks and a quantity a positive whole
-//! number of lots; anything off the grid is refused, never rounded.
+//! number of lots; anything off the grid is refused, never rounded. The business limits
+//! on what may be traded (`vocab::bounds`: size, price, decimal places) are the service's
+//! to check first; these functions only guard the grid and the integer ranges.
 
 use rust_decimal::Decimal;
 use thiserror::Error;

@@ -1167,6 +1167,16 @@ fn restore_refuses_snapshots_no_book_could_produce() {
 }
 
 #[test]
+fn an_empty_snapshot_restores_an_empty_book_counting_from_its_next_seq() {
+    let mut book = Book::restore(&Snapshot::default()).expect("valid");
+    assert!(book.is_empty());
+    assert_eq!(book.next_seq(), 0);
+    let events = run(&mut book, &[buy(1, 1, 10, 1), buy(2, 2, 10, 1)]);
+    assert_eq!(events, vec![accepted(2, 1)]);
+    assert_eq!(book.order(OrderId(1)).map(|o| o.seq), Some(0));
+}
+
+#[test]
 fn snapshot_and_restore_continue_like_the_original() {
     let mut a = Book::new();
     let setup = [
