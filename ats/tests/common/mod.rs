@@ -41,7 +41,12 @@ impl Drop for Stack {
 }
 
 pub async fn bd_server(db: &ExtraDatabase) -> TestServer {
-    let config = bd::Config::from_source(testkit::env(&[("OFAC_DIR", OFAC_DIR)])).unwrap();
+    // The venue reports its trades on Form T (CAT's reportingExceptionCode F), as the devstack.
+    let config = bd::Config::from_source(testkit::env(&[
+        ("OFAC_DIR", OFAC_DIR),
+        ("CAT_REPORTING_EXCEPTION_CODE", "F"),
+    ]))
+    .unwrap();
     let platform =
         platform::Platform::with_pool(config.common.clone(), db.service.clone(), &bd::MIGRATOR)
             .unwrap();
@@ -82,7 +87,7 @@ pub async fn stack(pool: PgPool) -> Stack {
 
 pub async fn stack_with(pool: PgPool, extra: &[(&str, &str)], clock: Clock) -> Stack {
     // RUST_LOG=ats=debug shows the services' logs.
-    platform::telemetry::init(platform::telemetry::LogFormat::Pretty, "warn");
+    platform::telemetry::init(platform::telemetry::LogFormat::Pretty, "warn,sqlx=error");
     let bd_db = ExtraDatabase::create(&bd::MIGRATOR).await;
     let ta_db = ExtraDatabase::create(&ta::MIGRATOR).await;
     let bd = bd_server(&bd_db).await;
@@ -258,11 +263,14 @@ impl Stack {
 
     /// Delivers the outbox until it is empty.
     pub async fn deliver_events(&self) -> usize {
+        self.deliver_events_at(self.state.clock.now()).await
+    }
+
+    /// Delivers the outbox as if it were `now` (past a stream's backoff, say).
+    pub async fn deliver_events_at(&self, now: time::OffsetDateTime) -> usize {
         let mut n = 0;
         loop {
-            let d = ats::dispatch::run_once(&self.state, self.state.clock.now())
-                .await
-                .unwrap();
+            let d = ats::dispatch::run_once(&self.state, now).await.unwrap();
             if d == 0 {
                 return n;
             }

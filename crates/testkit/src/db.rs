@@ -19,7 +19,9 @@ pub async fn service_pool(pool: &PgPool) -> PgPool {
     ensure_role(pool).await;
     // Identifiers cannot be bound; the role is our constant.
     for grant in [
-        format!("GRANT USAGE ON SCHEMA public TO {SERVICE_ROLE}"),
+        // CREATE: a service binary started on the database runs its migrator, which makes
+        // sure its ledger table exists (it does; nothing else is created).
+        format!("GRANT USAGE, CREATE ON SCHEMA public TO {SERVICE_ROLE}"),
         format!(
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {SERVICE_ROLE}"
         ),
@@ -166,4 +168,16 @@ impl Drop for ExtraDatabase {
         })
         .join();
     }
+}
+
+/// The URL a separate process (a service binary under test) connects to `pool`'s database
+/// with, as [`SERVICE_ROLE`]. Call [`service_pool`] first so the role has its grants.
+pub fn service_url(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "postgres://{SERVICE_ROLE}:{SERVICE_PASSWORD}@{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or("postgres")
+    )
 }

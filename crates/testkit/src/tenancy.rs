@@ -121,7 +121,8 @@ pub async fn assert_isolated(admin: &PgPool, service: &PgPool, org: &str) -> usi
         // So is writing a new row of another organization.
         let mut tx = platform::db::begin(service, org).await.unwrap();
         let inserted = q(format!(
-            "INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, \
+            "INSERT INTO {table} OVERRIDING SYSTEM VALUE \
+             SELECT (jsonb_populate_record(NULL::{table}, \
              to_jsonb(x) || '{{\"organization_id\": \"intruder-org\"}}')).* \
              FROM {table} x LIMIT 1"
         ))
