@@ -168,6 +168,10 @@ async fn run_services(
         vars.insert("TA_URL".into(), format!("http://127.0.0.1:{}", ports.ta));
         vars.entry("ATS_SETTLEMENT_INTERVAL_SECS".into())
             .or_insert_with(|| "2".into());
+        // The local venue reports its trades on Form T, so the BD's CAT trades carry
+        // reportingExceptionCode F (compliance::cat); without it they are listed as exceptions.
+        vars.entry("CAT_REPORTING_EXCEPTION_CODE".into())
+            .or_insert_with(|| "F".into());
         Ok(Env::from_map(vars))
     };
     let ats_cfg =
