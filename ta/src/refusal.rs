@@ -1,8 +1,11 @@
-//! The engine's refusals as API errors: the code captable assigns (`Refusal::api_code`), its
-//! message, and its fields in `details` (`rule`, the lot, the dates...). Validation refusals
-//! also name the request field in `details.fields`, like every other 400.
+//! The engine's refusals as API errors, in one place: the code their kind maps to
+//! ([`code_of`], the only translation of captable's [`RefusalKind`] into the API's
+//! vocabulary), the message, and the refusal's fields in `details` (`rule`, the lot, the
+//! dates...). Validation refusals also name the request field in `details.fields`, like every
+//! other 400. A rejected transfer stores the same code in its `reason`, written here
+//! ([`rejection_reason`]) and read back here ([`rejection_error`]).
 
-use captable::Refusal;
+use captable::{Refusal, RefusalKind};
 use platform::{ApiError, ErrorCode};
 use serde_json::{Map, Value, json};
 
@@ -39,14 +42,15 @@ pub fn refusal_details(refusal: &Refusal) -> Map<String, Value> {
     map
 }
 
-fn code_of(refusal: &Refusal) -> ErrorCode {
-    match refusal.api_code() {
-        "VALIDATION_ERROR" => ErrorCode::ValidationError,
-        "NOT_FOUND" => ErrorCode::NotFound,
-        "CONFLICT" => ErrorCode::Conflict,
-        "RESTRICTION_VIOLATED" => ErrorCode::RestrictionViolated,
-        "INSUFFICIENT_HOLDINGS" => ErrorCode::InsufficientHoldings,
-        _ => ErrorCode::InvalidState,
+/// The API's code for a kind of refusal.
+pub fn code_of(kind: RefusalKind) -> ErrorCode {
+    match kind {
+        RefusalKind::Invalid => ErrorCode::ValidationError,
+        RefusalKind::UnknownObject => ErrorCode::NotFound,
+        RefusalKind::Conflict => ErrorCode::Conflict,
+        RefusalKind::Restricted => ErrorCode::RestrictionViolated,
+        RefusalKind::InsufficientHoldings => ErrorCode::InsufficientHoldings,
+        RefusalKind::InvalidState => ErrorCode::InvalidState,
     }
 }
 
@@ -54,13 +58,13 @@ fn code_of(refusal: &Refusal) -> ErrorCode {
 /// was well formed; a rule of the register refused it).
 pub fn is_rule_refusal(refusal: &Refusal) -> bool {
     matches!(
-        code_of(refusal),
-        ErrorCode::RestrictionViolated | ErrorCode::InsufficientHoldings
+        refusal.kind(),
+        RefusalKind::Restricted | RefusalKind::InsufficientHoldings
     )
 }
 
 pub fn refusal_error(refusal: &Refusal) -> ApiError {
-    let code = code_of(refusal);
+    let code = code_of(refusal.kind());
     let message = refusal.to_string();
     let mut err = ApiError::new(code, message.clone());
     err.details = refusal_details(refusal);
@@ -75,7 +79,8 @@ pub fn refusal_error(refusal: &Refusal) -> ApiError {
 /// What a rejected transfer stores and shows as its `reason`.
 pub fn rejection_reason(refusal: &Refusal) -> Value {
     let mut map = refusal_details(refusal);
-    map.insert("code".into(), Value::String(refusal.api_code().to_owned()));
+    let code = code_of(refusal.kind()).as_str();
+    map.insert("code".into(), Value::String(code.to_owned()));
     map.insert("message".into(), Value::String(refusal.to_string()));
     Value::Object(map)
 }
@@ -87,4 +92,29 @@ pub fn rofr_exercised_reason() -> Value {
         "rule": "rofr_exercised",
         "message": "the issuer exercised its right of first refusal and bought the shares at the transfer price; the buyer received nothing",
     })
+}
+
+/// The answer of a rejected transfer, from the `reason` it stored ([`rejection_reason`], or
+/// an exercised right of first refusal): 422 with the stored code, message and fields.
+pub fn rejection_error(reason: Option<&Value>) -> ApiError {
+    let stored = reason.and_then(|r| r.get("code")).and_then(Value::as_str);
+    let code = if stored == Some(ErrorCode::InsufficientHoldings.as_str()) {
+        ErrorCode::InsufficientHoldings
+    } else {
+        ErrorCode::RestrictionViolated
+    };
+    let message = reason
+        .and_then(|r| r.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("the transfer was rejected")
+        .to_owned();
+    let mut err = ApiError::new(code, message);
+    if let Some(Value::Object(map)) = reason {
+        for (k, v) in map {
+            if k != "code" && k != "message" {
+                err.details.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    err
 }

@@ -103,7 +103,7 @@ pub use outcome::{
     RegistryHolder, SecurityTotals, TransferResult, TransferStatus, Transferability,
 };
 pub use ratio::{Ratio, RatioError, SplitKind};
-pub use refusal::{AmountProblem, QuantityProblem, Refusal};
+pub use refusal::{AmountProblem, QuantityProblem, Refusal, RefusalKind};
 pub use terms::{HoldingPeriod, HoldingRule, Regulation, SecurityTerms};
 
 /// A security id (`ast_…`), chosen by the caller.

@@ -10,10 +10,16 @@ pub const BASIS_DP: u32 = 6;
 
 /// The largest quantity accepted in one entry (10^15 shares). Together with [`MAX_PRICE`]
 /// it keeps every product well inside `Decimal`'s 28 digits, so arithmetic cannot overflow.
+///
+/// Larger than a trade's bound (`vocab::bounds::MAX_QUANTITY`, 10^12): a register entry is not
+/// a trade. An issuance (a founder's or an employee pool's shares) or the lots a split leaves
+/// may exceed any single order, and the register must hold them; what moves between investors
+/// through the ATS stays within the traded bound anyway.
 pub const MAX_QUANTITY: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
-/// The largest price (or dividend) per share accepted (10^9).
-pub const MAX_PRICE: Decimal = Decimal::from_parts(0x3B9A_CA00, 0, 0, false, 0);
+/// The largest price (or dividend) per share accepted (10^9): the traded bound of every
+/// service, `vocab::bounds::MAX_PRICE`.
+pub const MAX_PRICE: Decimal = vocab::bounds::MAX_PRICE;
 
 /// The largest position any entry may produce (10^18 shares); a split that would exceed it
 /// is refused rather than risk overflowing a sum.

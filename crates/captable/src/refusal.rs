@@ -260,10 +260,29 @@ pub enum Refusal {
     },
 }
 
+/// What kind of refusal an entry met, for the service to answer with: the engine knows no
+/// HTTP, the service maps each kind to its API's code once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalKind {
+    /// The entry itself is malformed (a quantity, amount, ratio, id or date).
+    Invalid,
+    /// The entry names something the ledger does not hold.
+    UnknownObject,
+    /// The entry would create something that already exists.
+    Conflict,
+    /// A restriction of the register forbids it (holding period, lock-up).
+    Restricted,
+    /// The holder has fewer unreserved shares than it needs.
+    InsufficientHoldings,
+    /// The ledger's state does not allow it now (retired security, order of dates, a right
+    /// of first refusal in the way, a transfer no longer pending).
+    InvalidState,
+}
+
 impl Refusal {
-    /// The API error code (see the contract's "Conventions") the service should answer with.
+    /// The kind of refusal, which decides how the service answers it.
     #[must_use]
-    pub fn api_code(&self) -> &'static str {
+    pub fn kind(&self) -> RefusalKind {
         match self {
             Self::InvalidQuantity { .. }
             | Self::InvalidAmount { .. }
@@ -274,20 +293,22 @@ impl Refusal {
             | Self::AcquiredInFuture { .. }
             | Self::CashInLieuPriceRequired { .. }
             | Self::PaymentBeforeRecord { .. }
-            | Self::Overflow { .. } => "VALIDATION_ERROR",
-            Self::UnknownSecurity { .. } => "NOT_FOUND",
-            Self::DuplicateSecurity { .. } | Self::DuplicateTransfer { .. } => "CONFLICT",
+            | Self::Overflow { .. } => RefusalKind::Invalid,
+            Self::UnknownSecurity { .. } => RefusalKind::UnknownObject,
+            Self::DuplicateSecurity { .. } | Self::DuplicateTransfer { .. } => {
+                RefusalKind::Conflict
+            }
             Self::SecurityRetired { .. }
             | Self::OutOfOrder { .. }
             | Self::TransferNotPending { .. }
             | Self::RofrWindowOpen { .. }
             | Self::RofrWindowClosed { .. }
             | Self::PendingRofr { .. }
-            | Self::StateAfterRecordDate { .. } => "INVALID_STATE",
+            | Self::StateAfterRecordDate { .. } => RefusalKind::InvalidState,
             Self::Lockup { .. }
             | Self::Rule144HoldingPeriod { .. }
-            | Self::RegCfResaleRestriction { .. } => "RESTRICTION_VIOLATED",
-            Self::InsufficientHoldings { .. } => "INSUFFICIENT_HOLDINGS",
+            | Self::RegCfResaleRestriction { .. } => RefusalKind::Restricted,
+            Self::InsufficientHoldings { .. } => RefusalKind::InsufficientHoldings,
         }
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use captable::{
     Action, ConversionScope, DisposalKind, DividendDeclaration, HoldingTerm, Ledger,
-    QuantityProblem, RatioError, Refusal, Regulation, SecurityTerms, TransferStatus,
+    QuantityProblem, RatioError, Refusal, RefusalKind, Regulation, SecurityTerms, TransferStatus,
 };
 use common::*;
 use rust_decimal::Decimal;
@@ -195,7 +195,7 @@ fn invalid_quantities_and_prices_are_refused() {
                 problem
             }
         );
-        assert_eq!(refusal.api_code(), "VALIDATION_ERROR");
+        assert_eq!(refusal.kind(), RefusalKind::Invalid);
         assert!(matches!(
             book.refuse(
                 "ca_x",
@@ -265,7 +265,7 @@ fn insufficient_holdings_name_available_and_requested() {
             requested: d("101"),
         }
     );
-    assert_eq!(refusal.api_code(), "INSUFFICIENT_HOLDINGS");
+    assert_eq!(refusal.kind(), RefusalKind::InsufficientHoldings);
     assert!(matches!(
         book.refuse(
             "trf_2",
@@ -326,7 +326,7 @@ fn rule144_twelve_months_364_days_is_refused_366_is_allowed() {
             free_on: date!(2025 - 06 - 16),
         }
     );
-    assert_eq!(refusal.api_code(), "RESTRICTION_VIOLATED");
+    assert_eq!(refusal.kind(), RefusalKind::Restricted);
     assert_eq!(rule144_case(366), Ok(()));
     // Exactly twelve calendar months: free on that day.
     assert_eq!(rule144_case(365), Ok(()));
