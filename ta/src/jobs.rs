@@ -1,6 +1,12 @@
 //! The background jobs: [`RofrLapseJob`] records lapsed rights of first refusal;
 //! [`DividendJob`] fixes the entitlements of declared dividends once their record date is
-//! over.
+//! over. Both do the work of `crate::service`, as the handlers do.
+//!
+//! Crossing organizations: a job is nobody's request, so it finds its work in every
+//! organization through the one path that may, `platform::db::begin_all_organizations` (a
+//! read of the queue, nothing else, in a transaction of its own), then does each piece of work
+//! in a tenant transaction of the row's organization (`platform::db::begin`), like a request
+//! of that organization would: PostgreSQL's policies hold there as anywhere.
 //!
 //! Safe with several replicas: what a job works on (a security for the lapses, a dividend
 //! row for the entitlements) is taken with `FOR UPDATE SKIP LOCKED`, so one another replica
@@ -9,16 +15,13 @@
 
 use std::time::Duration;
 
-use captable::{DividendDeclaration, Refusal, Registry, dividend_from_registry};
-use rust_decimal::Decimal;
+use platform::Clock;
+use platform::db;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::Clock;
-use crate::routes::dividends::{entitlements_of, work_out};
-use crate::routes::transfers::resolve_pending;
-use crate::store::ledger::{ledger_from, load_snapshot};
-use crate::store::{dividends, securities, transfers};
+use crate::service::{dividends as dividend_service, transfers as transfer_service};
+use crate::store::{dividends, transfers};
 
 #[derive(Clone)]
 pub struct RofrLapseJob {
@@ -35,43 +38,16 @@ impl RofrLapseJob {
     /// organization. Returns how many were resolved.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let today = self.clock.today();
+        // Across organizations: which securities have lapsed windows, and whose they are.
+        let mut all =
+            db::begin_all_organizations(&self.pool, "rofr lapse job: lapsed windows").await?;
+        let queue = transfers::lapsed_securities(&mut all, today).await?;
+        all.commit().await?;
         let mut resolved = 0;
-        for (org, security) in transfers::lapsed_securities(&self.pool, today).await? {
-            let mut tx = self.pool.begin().await?;
-            if !transfers::try_lock_security(&mut tx, &org, security).await? {
-                continue;
-            }
-            let pending = transfers::lapsed_of(&mut tx, &org, security, today).await?;
-            if pending.is_empty() {
-                continue;
-            }
-            let rows = securities::fetch_many(&mut tx, &org, &[security]).await?;
-            let mut investors: Vec<_> = pending
-                .iter()
-                .flat_map(|t| [t.from_investor_id, t.to_investor_id])
-                .collect();
-            investors.sort();
-            investors.dedup();
-            let snapshot = load_snapshot(&mut tx, &org, &rows, Some(&investors)).await?;
-            let mut ledger = ledger_from(snapshot)?;
-            for transfer in &pending {
-                match resolve_pending(
-                    &mut tx,
-                    &mut ledger,
-                    &org,
-                    transfer,
-                    "lapsed",
-                    today,
-                    "rofr-lapse-job",
-                )
-                .await?
-                {
-                    Ok(()) => resolved += 1,
-                    Err(refusal) => {
-                        tracing::warn!(transfer = %transfer.id, %refusal, "lapse refused");
-                    }
-                }
-            }
+        for (org, security) in queue {
+            let mut tx = db::begin(&self.pool, &org).await?;
+            resolved +=
+                transfer_service::lapse_due(&mut tx, security, today, "rofr-lapse-job").await?;
             tx.commit().await?;
         }
         if resolved > 0 {
@@ -107,76 +83,25 @@ impl DividendJob {
     }
 
     /// Entitles every declared dividend whose record date is before today, in every
-    /// organization. Returns how many were entitled.
-    ///
-    /// Each dividend is one transaction: the dividend row is claimed (`SKIP LOCKED`, and only
-    /// while still `declared`, so another replica leaves it alone and it is entitled once),
-    /// then its security's row is locked like any change to the security, so no entry of it
-    /// is recorded while its registry of record is read. A dividend with no holders at the
-    /// end of its record date, or whose security had been merged away by then, is entitled
-    /// with zero shares and no payments.
+    /// organization, each in a transaction of its own (see
+    /// `service::dividends::entitle_due`). Returns how many were entitled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let today = self.clock.today();
+        let now = self.clock.now();
+        let today = now.date();
+        // Across organizations: which dividends are due, and whose they are.
+        let mut all =
+            db::begin_all_organizations(&self.pool, "dividend job: due dividends").await?;
+        let queue = dividends::due(&mut all, today).await?;
+        all.commit().await?;
         let mut entitled = 0;
-        for (org, id, security) in dividends::due(&self.pool, today).await? {
-            let mut tx = self.pool.begin().await?;
-            let Some(row) = dividends::claim_due(&mut tx, &org, id, today).await? else {
+        for (org, id, security) in queue {
+            let mut tx = db::begin(&self.pool, &org).await?;
+            if dividend_service::entitle_due(&mut tx, id, security, today, now).await? {
+                tx.commit().await?;
+                entitled += 1;
+            } else {
                 tx.rollback().await?;
-                continue;
-            };
-            // Waits for an entry being recorded: no one waits on a dividend row, so this
-            // cannot deadlock.
-            securities::lock(&mut tx, &org, &[security]).await?;
-            let declaration = DividendDeclaration {
-                dividend_id: id.to_string(),
-                security_id: security.to_string(),
-                amount_per_share: row.amount_per_share,
-                currency: row.currency.clone(),
-                record_date: row.record_date,
-                payment_date: row.payment_date,
-            };
-            let report = match work_out(&mut tx, &org, &declaration, security).await {
-                Ok(Ok(report)) => report,
-                // Merged away by the record date: nobody holds it, nothing is owed.
-                Ok(Err(Refusal::SecurityRetired { .. })) => {
-                    let nobody = Registry {
-                        security_id: security.to_string(),
-                        as_of: None,
-                        outstanding: Decimal::ZERO,
-                        holders: Vec::new(),
-                    };
-                    match dividend_from_registry(&declaration, &nobody) {
-                        Ok(report) => report,
-                        Err(refusal) => {
-                            tracing::warn!(dividend = %id, %refusal, "dividend not entitled");
-                            tx.rollback().await?;
-                            continue;
-                        }
-                    }
-                }
-                Ok(Err(refusal)) => {
-                    tracing::warn!(dividend = %id, %refusal, "dividend not entitled");
-                    tx.rollback().await?;
-                    continue;
-                }
-                Err(error) => {
-                    tracing::warn!(dividend = %id, error = ?error, "dividend not entitled");
-                    tx.rollback().await?;
-                    continue;
-                }
-            };
-            let (figures, payments) = entitlements_of(id, &report)?;
-            dividends::entitle(
-                &mut tx,
-                &org,
-                id,
-                &figures,
-                &payments,
-                platform::time::now(),
-            )
-            .await?;
-            tx.commit().await?;
-            entitled += 1;
+            }
         }
         if entitled > 0 {
             tracing::info!(entitled, "dividend entitlements fixed");

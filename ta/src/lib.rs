@@ -2,15 +2,17 @@
 //! corporate actions and statements.
 //!
 //! Every cap-table rule is the `captable` engine's; this crate stores its journal and the
-//! state derived from it (see [`store::ledger`]), serialises changes per security, and
-//! answers the API.
+//! state derived from it (see [`store::journal`]), serialises changes per security, and
+//! answers the API. A request goes `routes` (parse, one call, answer) → `service` (the
+//! feature, shared with `jobs`) → `store` (SQL in the organization's tenant transaction).
 
-pub mod clock;
-pub mod ids;
+pub mod bounds;
+pub mod engine;
 pub mod jobs;
 pub mod ocf;
 pub mod refusal;
 pub mod routes;
+pub mod service;
 pub mod store;
 pub mod views;
 
@@ -19,13 +21,11 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 use platform::config::{CommonConfig, Env};
-use platform::{ApiInfo, Platform};
+use platform::{ApiInfo, Clock, Platform};
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-pub use clock::Clock;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/ta");
 

@@ -130,7 +130,7 @@ async fn issuance_and_its_refusals(pool: sqlx::PgPool) {
         "VALIDATION_ERROR",
     );
     // Unknown and foreign securities.
-    let unknown = ta::ids::SecurityId::new().to_string();
+    let unknown = platform::ids::AssetId::new().to_string();
     assert_error(
         &post(issuance("asset_id", json!(unknown))).await,
         404,

@@ -98,7 +98,7 @@ async fn back_dated_issuances_show_as_of_their_dates(pool: sqlx::PgPool) {
         ("155".into(), sorted(vec![pair(&a, "100"), pair(&b, "55")]))
     );
     // Trading follows; the history stays.
-    app.clock.set(date!(2026 - 03 - 05));
+    app.clock.set_date(date!(2026 - 03 - 05));
     let (s, t) = app.transfer(&asset, &a, &c, "30", "4.00").await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(
@@ -191,7 +191,7 @@ async fn replays_across_securities_follow_effective_dates(pool: sqlx::PgPool) {
     let (s, ca) = app.post("/v1/corporate-actions", &admin(), convert).await;
     assert_eq!(s, 201, "{ca}");
     assert_eq!(ca["effective_date"], "2026-03-02");
-    app.clock.set(date!(2026 - 03 - 03));
+    app.clock.set_date(date!(2026 - 03 - 03));
 
     assert_eq!(
         registry(&app, &com, "2026-03-02").await,

@@ -45,7 +45,7 @@ async fn count(app: &App, table: &str) -> i64 {
 }
 
 fn job(app: &App) -> ta::jobs::DividendJob {
-    ta::jobs::DividendJob::new(app.pool.clone(), app.clock.clone())
+    ta::jobs::DividendJob::new(app.service_pool.clone(), app.clock.clone())
 }
 
 #[sqlx::test(migrator = "ta::MIGRATOR")]
@@ -162,16 +162,16 @@ async fn a_future_record_date_waits_for_the_job(pool: sqlx::PgPool) {
     assert_eq!(dividend(&app, &id).await, div);
 
     // The register moves before and on the record date, and after it.
-    app.clock.set(date!(2026 - 03 - 05));
+    app.clock.set_date(date!(2026 - 03 - 05));
     assert_eq!(job.run_once().await.unwrap(), 1); // the one of record 2026-03-02
     let (s, t) = app.transfer(&asset, &a, &b, "40", "5.00").await;
     assert_eq!(s, 201, "{t}");
-    app.clock.set(date!(2026 - 03 - 10));
+    app.clock.set_date(date!(2026 - 03 - 10));
     let (s, t) = app.transfer(&asset, &b, &c, "10", "5.00").await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(job.run_once().await.unwrap(), 0);
     assert_eq!(dividend(&app, &id).await["status"], "declared");
-    app.clock.set(date!(2026 - 03 - 11));
+    app.clock.set_date(date!(2026 - 03 - 11));
     let (s, t) = app.transfer(&asset, &a, &c, "5", "5.00").await;
     assert_eq!(s, 201, "{t}");
 
@@ -193,7 +193,7 @@ async fn a_future_record_date_waits_for_the_job(pool: sqlx::PgPool) {
     assert_eq!(dividend(&app, &id).await, got);
 
     // On the statement once paid.
-    app.clock.set(date!(2026 - 03 - 25));
+    app.clock.set_date(date!(2026 - 03 - 25));
     let (s, st) = app
         .get(
             &format!("/v1/statements/{a}?from=2026-03-01&to=2026-03-25"),
@@ -225,7 +225,7 @@ async fn no_holders_at_the_record_date_is_entitled_to_nothing(pool: sqlx::PgPool
     assert_eq!(s, 201, "{div}");
     assert_eq!(div["status"], "declared");
     // Shares are issued only after the record date.
-    app.clock.set(date!(2026 - 03 - 06));
+    app.clock.set_date(date!(2026 - 03 - 06));
     app.issue(&asset, &investor(), "10", "1.00", None).await;
     assert_eq!(job(&app).run_once().await.unwrap(), 1);
     let got = dividend(&app, div["id"].as_str().unwrap()).await;
@@ -251,7 +251,7 @@ async fn no_holders_at_the_record_date_is_entitled_to_nothing(pool: sqlx::PgPool
         )
         .await;
     assert_eq!(s, 201, "{early}");
-    app.clock.set(date!(2026 - 03 - 07));
+    app.clock.set_date(date!(2026 - 03 - 07));
     let merge = json!({"type": "merger", "asset_id": src, "target_asset_id": dst, "ratio": "1:1"});
     let (s, m) = app.post("/v1/corporate-actions", &admin(), merge).await;
     assert_eq!(s, 201, "{m}");
@@ -265,7 +265,7 @@ async fn no_holders_at_the_record_date_is_entitled_to_nothing(pool: sqlx::PgPool
         409,
         "INVALID_STATE",
     );
-    app.clock.set(date!(2026 - 03 - 09));
+    app.clock.set_date(date!(2026 - 03 - 09));
     assert_eq!(job(&app).run_once().await.unwrap(), 1);
     let got = dividend(&app, early["id"].as_str().unwrap()).await;
     assert_eq!(got["status"], "entitled");
@@ -293,7 +293,7 @@ async fn two_jobs_entitle_each_dividend_once(pool: sqlx::PgPool) {
             ids.push(d["id"].as_str().unwrap().to_owned());
         }
     }
-    app.clock.set(date!(2026 - 03 - 05));
+    app.clock.set_date(date!(2026 - 03 - 05));
     let (one, other) = (job(&app), job(&app));
     let (r1, r2) = tokio::join!(one.run_once(), other.run_once());
     assert_eq!(r1.unwrap() + r2.unwrap(), 6);

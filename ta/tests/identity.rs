@@ -4,8 +4,9 @@
 
 async fn app(pool: sqlx::PgPool) -> testkit::TestServer {
     let config = ta::Config::from_source(testkit::env(&[])).unwrap();
+    let service = testkit::service_pool(&pool).await;
     let platform =
-        platform::Platform::with_pool(config.common.clone(), pool, &ta::MIGRATOR).unwrap();
+        platform::Platform::with_pool(config.common.clone(), service, &ta::MIGRATOR).unwrap();
     testkit::TestServer::start(ta::router(&platform, &config)).await
 }
 

@@ -20,10 +20,10 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
     app.issue(&asset, &b, "50", "2.00", Some("2024-06-01"))
         .await;
     app.issue(&asset, &c, "1", "1.00", Some("2024-06-01")).await;
-    app.clock.set(date!(2026 - 03 - 10));
+    app.clock.set_date(date!(2026 - 03 - 10));
     let (s, t) = app.transfer(&asset, &a, &b, "40", "5.00").await;
     assert_eq!(s, 201, "{t}");
-    app.clock.set(date!(2026 - 03 - 20));
+    app.clock.set_date(date!(2026 - 03 - 20));
 
     // The registry as it stood at the end of each day.
     let app_ref = &app;
@@ -141,7 +141,7 @@ async fn registry_dividends_and_statements(pool: sqlx::PgPool) {
         "INVALID_STATE",
     );
     let mut unknown = body.clone();
-    unknown["asset_id"] = json!(ta::ids::SecurityId::new().to_string());
+    unknown["asset_id"] = json!(platform::ids::AssetId::new().to_string());
     assert_error(
         &app.post("/v1/dividends", &admin(), unknown).await,
         404,

@@ -17,7 +17,7 @@ async fn waive_exercise_and_lapse(pool: sqlx::PgPool) {
         .await;
     let (a, b, c) = (investor(), investor(), investor());
     app.issue(&asset, &a, "100", "1.00", None).await;
-    let job = ta::jobs::RofrLapseJob::new(app.pool.clone(), app.clock.clone());
+    let job = ta::jobs::RofrLapseJob::new(app.service_pool.clone(), app.clock.clone());
 
     // The transfer waits; its shares are reserved.
     let (s, t1) = app.transfer(&asset, &a, &b, "10", "3.00").await;
@@ -78,7 +78,7 @@ async fn waive_exercise_and_lapse(pool: sqlx::PgPool) {
         400,
         "VALIDATION_ERROR",
     );
-    let unknown = format!("/v1/transfers/{}/rofr", ta::ids::TransferId::new());
+    let unknown = format!("/v1/transfers/{}/rofr", platform::ids::TransferId::new());
     assert_error(
         &app.post(&unknown, &admin(), json!({"action": "waive"}))
             .await,
@@ -130,9 +130,9 @@ async fn waive_exercise_and_lapse(pool: sqlx::PgPool) {
     // Lapse: pending through the last day, recorded by the job from the day after.
     let (_, t3) = app.transfer(&asset, &a, &c, "5", "4.00").await;
     let t3_id = t3["id"].as_str().unwrap().to_owned();
-    app.clock.set(date!(2026 - 04 - 01));
+    app.clock.set_date(date!(2026 - 04 - 01));
     assert_eq!(job.run_once().await.unwrap(), 0);
-    app.clock.set(date!(2026 - 04 - 02));
+    app.clock.set_date(date!(2026 - 04 - 02));
     let got = app
         .post(
             &format!("/v1/transfers/{t3_id}/rofr"),
@@ -156,8 +156,8 @@ async fn waive_exercise_and_lapse(pool: sqlx::PgPool) {
     let (_, t5) = app.transfer(&asset, &a, &c, "2", "1").await;
     assert_eq!(t4["status"], "pending_rofr");
     assert_eq!(t5["status"], "pending_rofr");
-    app.clock.set(date!(2026 - 05 - 03));
-    let other = ta::jobs::RofrLapseJob::new(app.pool.clone(), app.clock.clone());
+    app.clock.set_date(date!(2026 - 05 - 03));
+    let other = ta::jobs::RofrLapseJob::new(app.service_pool.clone(), app.clock.clone());
     let (r1, r2) = tokio::join!(job.run_once(), other.run_once());
     let (r1, r2) = (r1.unwrap(), r2.unwrap());
     assert_eq!(r1 + r2, 2);

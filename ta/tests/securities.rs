@@ -115,7 +115,7 @@ async fn registers_reads_and_lists(pool: sqlx::PgPool) {
         404,
         "NOT_FOUND",
     );
-    let unknown = ta::ids::SecurityId::new();
+    let unknown = platform::ids::AssetId::new();
     assert_error(
         &app.get(&format!("/v1/securities/{unknown}"), &admin())
             .await,

@@ -69,7 +69,7 @@ async fn records_a_transfer_fifo(pool: sqlx::PgPool) {
         404,
         "NOT_FOUND",
     );
-    let unknown = ta::ids::TransferId::new();
+    let unknown = platform::ids::TransferId::new();
     assert_error(
         &app.get(&format!("/v1/transfers/{unknown}"), &admin()).await,
         404,
@@ -209,7 +209,7 @@ async fn restrictions_and_holdings_refuse_and_keep_the_rejection(pool: sqlx::PgP
     );
     assert_eq!(d["rule"], "lockup");
     assert_eq!(d["until"], "2026-03-31");
-    app.clock.set(time::macros::date!(2026 - 04 - 01));
+    app.clock.set_date(time::macros::date!(2026 - 04 - 01));
     let (s, _) = app.transfer(&locked, &a, &b, "1", "1").await;
     assert_eq!(s, 201);
 }
@@ -271,7 +271,7 @@ async fn refuses_bad_input_without_storing_it(pool: sqlx::PgPool) {
     );
     assert!(d["fields"].get("price_per_share").is_some(), "{d}");
     // Unknown security, and another organization's: 404, nothing stored.
-    let unknown = ta::ids::SecurityId::new().to_string();
+    let unknown = platform::ids::AssetId::new().to_string();
     assert_error(
         &app.transfer(&unknown, &a, &b, "1", "1").await,
         404,

@@ -1,121 +1,17 @@
 //! `POST /v1/dividends`, `GET /v1/dividends`, `GET /v1/dividends/{id}`.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
-use captable::{DividendDeclaration, DividendReport, Refusal};
-use iam_sdk::Caller;
 use platform::error::ErrorBody;
-use platform::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ListParams, Page};
-use rust_decimal::Decimal;
+use platform::ids::{AssetId, DividendId};
+use platform::{ApiJson, ApiPath, ApiQuery, ApiResult, Authorized, ListParams, Page};
 use serde::Deserialize;
-use sqlx::PgConnection;
-use time::Date;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use super::{Admin, EARLIEST_DATE, cursor_id};
+use super::{Admin, filter_id};
 use crate::AppState;
-use crate::ids::{DividendId, InvestorId, SecurityId};
-use crate::refusal::refusal_error;
-use crate::store::dividends::{self, DividendRow, Figures, PaymentRow};
-use crate::store::ledger;
-use crate::store::securities;
-use crate::views::{DividendView, EntitlementView, qty};
-use platform::Authorized;
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateDividend {
-    pub asset_id: SecurityId,
-    /// Cash per share, positive, at most 10^9 (may have more places than the currency, e.g.
-    /// 0.0125).
-    #[schema(value_type = String, example = "0.25")]
-    pub amount_per_share: Decimal,
-    /// ISO 4217 code (`USD`); decides the rounding unit.
-    pub currency: String,
-    /// Holders at the end of this day are paid. In the past, today or the future (at most
-    /// five years ahead; not before 1900-01-01). Entitlements are fixed once the day is over
-    /// (UTC): at once for an earlier day, by the dividend job otherwise.
-    pub record_date: Date,
-    /// On or after the record date, at most five years after today.
-    pub payment_date: Date,
-}
-
-/// How far ahead a record or payment date may be announced.
-const MAX_YEARS_AHEAD: i32 = 5;
-
-fn view(row: &DividendRow, payments: &[&PaymentRow]) -> DividendView {
-    DividendView {
-        id: row.id,
-        asset_id: row.security_id,
-        amount_per_share: row.amount_per_share,
-        currency: row.currency.clone(),
-        record_date: row.record_date,
-        payment_date: row.payment_date,
-        status: row.status.clone(),
-        shares_of_record: row.shares_of_record.map(qty),
-        total_declared: row.total_declared,
-        total_paid: row.total_paid,
-        rounding_remainder: row.rounding_remainder,
-        entitlements: payments
-            .iter()
-            .map(|p| EntitlementView {
-                investor_id: p.investor_id,
-                quantity: qty(p.quantity),
-                amount: p.amount,
-            })
-            .collect(),
-        entitled_at: row.entitled_at,
-        created_at: row.created_at,
-    }
-}
-
-/// A dividend's figures and payments, from `report`.
-pub fn entitlements_of(
-    id: DividendId,
-    report: &DividendReport,
-) -> anyhow::Result<(Figures, Vec<PaymentRow>)> {
-    let payments = report
-        .payments
-        .iter()
-        .map(|p| {
-            Ok(PaymentRow {
-                dividend_id: id,
-                investor_id: InvestorId::from_engine(&p.investor_id)?,
-                quantity: p.quantity,
-                amount: p.amount,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok((
-        Figures {
-            shares_of_record: report.shares_of_record,
-            total_declared: report.total_declared,
-            total_paid: report.total_paid,
-            rounding_remainder: report.rounding_remainder,
-        },
-        payments,
-    ))
-}
-
-/// Works a dividend out from the registry at the end of its record date, inside the caller's
-/// transaction (which holds the security's lock, so no entry of it can be added meanwhile).
-pub async fn work_out(
-    conn: &mut PgConnection,
-    org: &str,
-    declaration: &DividendDeclaration,
-    security: SecurityId,
-) -> anyhow::Result<Result<DividendReport, Refusal>> {
-    let ledger = ledger::replay_on(conn, org, &[security], Some(declaration.record_date)).await?;
-    Ok(ledger.dividend(declaration))
-}
-
-fn add_years(d: Date, years: i32) -> Date {
-    let year = d.year() + years;
-    Date::from_calendar_date(year, d.month(), d.day())
-        .or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1))
-        .unwrap_or(Date::MAX)
-}
+use crate::service::dividends::{self, CreateDividend};
+use crate::views::DividendView;
 
 /// Declares a cash dividend.
 #[utoipa::path(post, path = "/v1/dividends", tag = "dividends",
@@ -145,114 +41,11 @@ pub async fn create_dividend(
     caller: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateDividend>,
 ) -> ApiResult<(StatusCode, ApiJson<DividendView>)> {
-    let mut errors = Vec::new();
-    if body.amount_per_share <= Decimal::ZERO {
-        errors.push(("amount_per_share".to_owned(), "must be positive".to_owned()));
-    } else if body.amount_per_share > captable::money::MAX_PRICE {
-        errors.push((
-            "amount_per_share".to_owned(),
-            "must be at most 1000000000".to_owned(),
-        ));
-    }
-    let currency = body.currency.trim().to_ascii_uppercase();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push((
-            "currency".to_owned(),
-            "an ISO 4217 code such as USD".to_owned(),
-        ));
-    }
-    let today = state.clock.today();
-    let horizon = add_years(today, MAX_YEARS_AHEAD);
-    for (field, d) in [
-        ("record_date", body.record_date),
-        ("payment_date", body.payment_date),
-    ] {
-        if d < EARLIEST_DATE {
-            errors.push((
-                field.to_owned(),
-                format!("must not be before {EARLIEST_DATE}"),
-            ));
-        } else if d > horizon {
-            errors.push((
-                field.to_owned(),
-                format!("must not be more than {MAX_YEARS_AHEAD} years ahead (after {horizon})"),
-            ));
-        }
-    }
-    if body.payment_date < body.record_date && !errors.iter().any(|e| e.0 == "payment_date") {
-        errors.push((
-            "payment_date".to_owned(),
-            "must not be before record_date".to_owned(),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation_fields(errors));
-    }
-    let org = caller.org_id.as_str();
-    let id = DividendId::new();
-    let declaration = DividendDeclaration {
-        dividend_id: id.to_string(),
-        security_id: body.asset_id.to_string(),
-        amount_per_share: body.amount_per_share,
-        currency: currency.clone(),
-        record_date: body.record_date,
-        payment_date: body.payment_date,
-    };
-    let mut tx = state.pool().begin().await?;
-    // The security's lock: no entry of it is recorded while the registry of record is read.
-    let security = securities::lock(&mut tx, org, &[body.asset_id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::not_found("security", body.asset_id))?;
-    let now = platform::time::now();
-    let mut row = DividendRow {
-        id,
-        security_id: body.asset_id,
-        amount_per_share: body.amount_per_share,
-        currency,
-        record_date: body.record_date,
-        payment_date: body.payment_date,
-        status: "declared".to_owned(),
-        shares_of_record: None,
-        total_declared: None,
-        total_paid: None,
-        rounding_remainder: None,
-        entitled_at: None,
-        created_at: now,
-    };
-    let payments = if body.record_date < today {
-        let report = work_out(&mut tx, org, &declaration, body.asset_id)
-            .await?
-            .map_err(|r| refusal_error(&r))?;
-        if report.shares_of_record.is_zero() {
-            return Err(ApiError::invalid_state(
-                "no shares of this security were outstanding at the end of the record date",
-            )
-            .with_detail("asset_id", body.asset_id)
-            .with_detail("record_date", body.record_date.to_string()));
-        }
-        let (figures, payments) = entitlements_of(id, &report)?;
-        row.status = "entitled".to_owned();
-        row.shares_of_record = Some(figures.shares_of_record);
-        row.total_declared = Some(figures.total_declared);
-        row.total_paid = Some(figures.total_paid);
-        row.rounding_remainder = Some(figures.rounding_remainder);
-        row.entitled_at = Some(now);
-        payments
-    } else {
-        if let Some(merged_into) = security.merged_into {
-            return Err(refusal_error(&Refusal::SecurityRetired {
-                security_id: body.asset_id.to_string(),
-                merged_into: merged_into.to_string(),
-            }));
-        }
-        Vec::new()
-    };
-    dividends::insert(&mut tx, org, &row, &payments, &caller.name).await?;
-    tx.commit().await?;
-    let refs: Vec<&PaymentRow> = payments.iter().collect();
-    Ok((StatusCode::CREATED, ApiJson(view(&row, &refs))))
+    let d = dividends::declare(state.pool(), &caller, state.clock.now(), &body).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(DividendView::new(&d.row, &d.payments)),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -275,32 +68,17 @@ pub struct DividendFilter {
     ))]
 pub async fn list_dividends(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiQuery(params): ApiQuery<ListParams>,
     ApiQuery(filter): ApiQuery<DividendFilter>,
 ) -> ApiResult<ApiJson<Page<DividendView>>> {
-    caller.require_any_role(&["admin"])?;
     let limit = params.limit()?;
-    let after = cursor_id(&params, DividendId::parse)?;
-    let security = filter
-        .asset_id
-        .as_deref()
-        .map(|s| {
-            SecurityId::parse(s).ok_or_else(|| {
-                ApiError::validation("asset_id", "expected an id of the form ast_<32 hex digits>")
-            })
-        })
-        .transpose()?;
-    let rows = dividends::list(state.pool(), &caller.org_id, security, after, limit + 1).await?;
-    let ids: Vec<DividendId> = rows.iter().map(|r| r.id).collect();
-    let payments = dividends::payments_of(state.pool(), &caller.org_id, &ids).await?;
-    let mut by_dividend: HashMap<DividendId, Vec<&PaymentRow>> = HashMap::new();
-    for p in &payments {
-        by_dividend.entry(p.dividend_id).or_default().push(p);
-    }
-    let views = rows
+    let after = params.after_as(DividendId::parse)?;
+    let security = filter_id::<AssetId>("asset_id", filter.asset_id.as_deref())?;
+    let page = dividends::list(state.pool(), &caller.org_id, security, after, limit + 1).await?;
+    let views = page
         .iter()
-        .map(|r| view(r, by_dividend.get(&r.id).map_or(&[][..], Vec::as_slice)))
+        .map(|d| DividendView::new(&d.row, &d.payments))
         .collect();
     Ok(ApiJson(Page::from_rows(
         views,
@@ -322,15 +100,10 @@ pub async fn list_dividends(
     ))]
 pub async fn get_dividend(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Admin>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<DividendView>> {
-    caller.require_any_role(&["admin"])?;
     let id = DividendId::parse_or_404(&id, "dividend")?;
-    let row = dividends::get(state.pool(), &caller.org_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dividend", id))?;
-    let payments = dividends::payments_of(state.pool(), &caller.org_id, &[id]).await?;
-    let refs: Vec<&PaymentRow> = payments.iter().collect();
-    Ok(ApiJson(view(&row, &refs)))
+    let d = dividends::get(state.pool(), &caller.org_id, id).await?;
+    Ok(ApiJson(DividendView::new(&d.row, &d.payments)))
 }

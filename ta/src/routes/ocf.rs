@@ -1,15 +1,14 @@
 //! `GET /v1/securities/{id}/ocf`: the security's cap table in the Open Cap Table Format.
 
 use axum::extract::State;
-use iam_sdk::Caller;
 use platform::error::ErrorBody;
-use platform::{ApiError, ApiJson, ApiPath, ApiResult};
+use platform::ids::AssetId;
+use platform::{ApiJson, ApiPath, ApiResult, Authorized};
 use serde_json::Value;
 
-use super::READERS;
+use super::Readers;
 use crate::AppState;
-use crate::ids::SecurityId;
-use crate::store::{ledger, securities};
+use crate::service::ocf;
 
 /// The security's cap table as OCF objects.
 #[utoipa::path(get, path = "/v1/securities/{id}/ocf", tag = "securities",
@@ -29,22 +28,10 @@ Stakeholders are the platform investor ids (names and types are the BD's). Autho
     ))]
 pub async fn get_ocf(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    caller.require_any_role(READERS)?;
-    let id = SecurityId::parse_or_404(&id, "security")?;
-    let org = caller.org_id.as_str();
-    let mut conn = state.pool().acquire().await?;
-    let row = securities::fetch(&mut conn, org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("security", id))?;
-    drop(conn);
-    let journal = ledger::journal_of(state.pool(), org, id).await?;
-    Ok(ApiJson(crate::ocf::export(
-        &row,
-        &journal,
-        state.clock.today(),
-        platform::time::now(),
-    )))
+    let id = AssetId::parse_or_404(&id, "security")?;
+    let package = ocf::export(state.pool(), &caller.org_id, id, state.clock.now()).await?;
+    Ok(ApiJson(package))
 }

@@ -2,84 +2,17 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use iam_sdk::Caller;
 use platform::error::ErrorBody;
-use platform::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ListParams, Page};
+use platform::ids::AssetId;
+use platform::{ApiJson, ApiPath, ApiQuery, ApiResult, Authorized, ListParams, Page};
 use serde::Deserialize;
-use time::Date;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use super::{Admin, READERS, cursor_id};
+use super::{Admin, Readers};
 use crate::AppState;
-use crate::ids::SecurityId;
-use crate::store::securities::{self, NewSecurity};
+use crate::service::securities::{self, CreateSecurity};
+use crate::store::securities::ListFilter;
 use crate::views::SecurityView;
-use platform::Authorized;
-
-/// The classes of stock the TA registers (those the Open Cap Table Format knows).
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SecurityClass {
-    Common,
-    Preferred,
-}
-
-impl SecurityClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Common => "common",
-            Self::Preferred => "preferred",
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateSecurity {
-    /// 1 to 16 characters: letters, digits, `.` and `-`; stored upper-case; unique in the
-    /// organization.
-    pub symbol: String,
-    /// The security's name (e.g. "Acme Series A Preferred"), at most 200 characters.
-    pub name: String,
-    /// The issuer's legal name, at most 200 characters.
-    pub issuer: String,
-    pub security_class: SecurityClass,
-    pub regulation: vocab::Regulation,
-    /// Whether the issuer files Exchange Act reports (shortens the Rule 144 period to 6 months).
-    pub reporting_issuer: bool,
-    /// Holding period in months, 0 to 120. Default: Reg D 12 (non-reporting) or 6 (reporting
-    /// issuer) under Rule 144(d); Reg CF 12 under Rule 227.501 whatever the issuer's status;
-    /// Reg A Tier 2 none (not restricted securities). Registered securities have none and
-    /// refuse a positive value.
-    pub rule144_holding_months: Option<u32>,
-    /// Last locked day, inclusive.
-    pub lockup_until: Option<Date>,
-    /// The issuer's right of first refusal, 1 to 365 calendar days after the day a transfer
-    /// is requested.
-    pub rofr_days: Option<u32>,
-    /// ISO 3166-1 alpha-2 country of the issuer's formation (default `US`), for the OCF export.
-    pub issuer_country: Option<String>,
-    /// The issuer's formation date, for the OCF export (which otherwise uses the
-    /// security's registration date and says so).
-    pub issuer_formation_date: Option<Date>,
-}
-
-fn valid_symbol(s: &str) -> bool {
-    (1..=16).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-}
-
-fn check_text(field: &str, s: &str, errors: &mut Vec<(String, String)>) {
-    if s.trim().is_empty() {
-        errors.push((field.to_owned(), "must not be empty".to_owned()));
-    } else if s.chars().count() > 200 {
-        errors.push((
-            field.to_owned(),
-            "must be at most 200 characters".to_owned(),
-        ));
-    }
-}
 
 /// Registers a security.
 #[utoipa::path(post, path = "/v1/securities", tag = "securities",
@@ -100,84 +33,7 @@ pub async fn create_security(
     caller: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateSecurity>,
 ) -> ApiResult<(StatusCode, ApiJson<SecurityView>)> {
-    let symbol = body.symbol.trim().to_ascii_uppercase();
-    let mut errors = Vec::new();
-    if !valid_symbol(&symbol) {
-        errors.push((
-            "symbol".to_owned(),
-            "1 to 16 letters, digits, '.' or '-', starting with a letter or digit".to_owned(),
-        ));
-    }
-    check_text("name", &body.name, &mut errors);
-    check_text("issuer", &body.issuer, &mut errors);
-    if let Some(m) = body.rule144_holding_months {
-        if m > 120 {
-            errors.push((
-                "rule144_holding_months".to_owned(),
-                "must be between 0 and 120".to_owned(),
-            ));
-        } else if m > 0 && body.regulation == vocab::Regulation::Registered {
-            errors.push((
-                "rule144_holding_months".to_owned(),
-                "registered securities are not restricted securities and have no holding period"
-                    .to_owned(),
-            ));
-        }
-    }
-    if let Some(d) = body.rofr_days
-        && !(1..=365).contains(&d)
-    {
-        errors.push((
-            "rofr_days".to_owned(),
-            "must be between 1 and 365".to_owned(),
-        ));
-    }
-    let country = body
-        .issuer_country
-        .as_deref()
-        .unwrap_or("US")
-        .trim()
-        .to_ascii_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push((
-            "issuer_country".to_owned(),
-            "an ISO 3166-1 alpha-2 code such as US".to_owned(),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation_fields(errors));
-    }
-    let id = SecurityId::new();
-    let inserted = securities::insert(
-        state.pool(),
-        &NewSecurity {
-            id,
-            org_id: &caller.org_id,
-            symbol: &symbol,
-            name: body.name.trim(),
-            issuer: body.issuer.trim(),
-            issuer_country: &country,
-            issuer_formation_date: body.issuer_formation_date,
-            security_class: body.security_class.as_str(),
-            regulation: body.regulation.as_str(),
-            reporting_issuer: body.reporting_issuer,
-            rule144_holding_months: body.rule144_holding_months.map(|m| m as i32),
-            lockup_until: body.lockup_until,
-            rofr_days: body.rofr_days.map(|d| d as i32),
-            created_by: &caller.name,
-        },
-    )
-    .await?;
-    if !inserted {
-        return Err(
-            ApiError::conflict(format!("the symbol {symbol} is already registered"))
-                .with_detail("symbol", &symbol),
-        );
-    }
-    let mut conn = state.pool().acquire().await?;
-    let row = securities::fetch(&mut conn, &caller.org_id, id)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("security vanished")))?;
+    let row = securities::create(state.pool(), &caller, &body).await?;
     Ok((StatusCode::CREATED, ApiJson(SecurityView::from_row(&row)?)))
 }
 
@@ -204,27 +60,20 @@ pub struct SecurityFilter {
     ))]
 pub async fn list_securities(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     ApiQuery(params): ApiQuery<ListParams>,
     ApiQuery(filter): ApiQuery<SecurityFilter>,
 ) -> ApiResult<ApiJson<Page<SecurityView>>> {
-    caller.require_any_role(READERS)?;
     let limit = params.limit()?;
-    let after = cursor_id(&params, SecurityId::parse)?;
+    let after = params.after_as(AssetId::parse)?;
     let symbol = filter.symbol.map(|s| s.trim().to_ascii_uppercase());
-    let rows = securities::list(
-        state.pool(),
-        &caller.org_id,
-        &securities::ListFilter {
-            symbol: symbol.as_deref(),
-            regulation: filter.regulation.as_deref(),
-            security_class: filter.security_class.as_deref(),
-            issuer: filter.issuer.as_deref(),
-        },
-        after,
-        limit + 1,
-    )
-    .await?;
+    let filter = ListFilter {
+        symbol: symbol.as_deref(),
+        regulation: filter.regulation.as_deref(),
+        security_class: filter.security_class.as_deref(),
+        issuer: filter.issuer.as_deref(),
+    };
+    let rows = securities::list(state.pool(), &caller.org_id, &filter, after, limit + 1).await?;
     let views = rows
         .iter()
         .map(SecurityView::from_row)
@@ -244,14 +93,10 @@ pub async fn list_securities(
     ))]
 pub async fn get_security(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<SecurityView>> {
-    caller.require_any_role(READERS)?;
-    let id = SecurityId::parse_or_404(&id, "security")?;
-    let mut conn = state.pool().acquire().await?;
-    let row = securities::fetch(&mut conn, &caller.org_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("security", id))?;
+    let id = AssetId::parse_or_404(&id, "security")?;
+    let row = securities::get(state.pool(), &caller.org_id, id).await?;
     Ok(ApiJson(SecurityView::from_row(&row)?))
 }

@@ -1,16 +1,16 @@
 //! The `securities` table: terms, running totals, merger status.
 
-use captable::{Regulation, SecurityState, SecurityTerms, SecurityTotals};
-use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgPool};
-use time::{Date, OffsetDateTime};
+use std::collections::HashMap;
 
-use crate::ids::SecurityId;
+use captable::{Regulation, SecurityState, SecurityTerms, SecurityTotals};
+use platform::db::TenantTx;
+use platform::ids::AssetId;
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
 
 #[derive(Debug, Clone)]
 pub struct SecurityRow {
-    pub id: SecurityId,
-    pub org_id: String,
+    pub id: AssetId,
     pub symbol: String,
     pub name: String,
     pub issuer: String,
@@ -31,7 +31,7 @@ pub struct SecurityRow {
     pub merged_out: Decimal,
     pub fractions_cashed: Decimal,
     pub outstanding: Decimal,
-    pub merged_into: Option<SecurityId>,
+    pub merged_into: Option<AssetId>,
     pub last_effective_on: Option<Date>,
     pub created_at: OffsetDateTime,
 }
@@ -79,8 +79,7 @@ impl SecurityRow {
 }
 
 pub struct NewSecurity<'a> {
-    pub id: SecurityId,
-    pub org_id: &'a str,
+    pub id: AssetId,
     pub symbol: &'a str,
     pub name: &'a str,
     pub issuer: &'a str,
@@ -96,15 +95,15 @@ pub struct NewSecurity<'a> {
 }
 
 /// Inserts a security; `Ok(false)` when the organization already has the symbol.
-pub async fn insert(pool: &PgPool, s: &NewSecurity<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert(tx: &mut TenantTx, s: &NewSecurity<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "INSERT INTO securities (id, org_id, symbol, name, issuer, issuer_country,
+        "INSERT INTO securities (id, organization_id, symbol, name, issuer, issuer_country,
              issuer_formation_date, security_class, regulation, reporting_issuer,
              rule144_holding_months, lockup_until, rofr_days, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (org_id, symbol) DO NOTHING",
-        s.id as SecurityId,
-        s.org_id,
+         ON CONFLICT (organization_id, symbol) DO NOTHING",
+        s.id as AssetId,
+        tx.org(),
         s.symbol,
         s.name,
         s.issuer,
@@ -118,58 +117,81 @@ pub async fn insert(pool: &PgPool, s: &NewSecurity<'_>) -> Result<bool, sqlx::Er
         s.rofr_days,
         s.created_by,
     )
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The organization's securities among `ids` (others' and unknown ids are simply absent).
 pub async fn fetch_many(
-    conn: &mut PgConnection,
-    org: &str,
-    ids: &[SecurityId],
+    tx: &mut TenantTx,
+    ids: &[AssetId],
 ) -> Result<Vec<SecurityRow>, sqlx::Error> {
     sqlx::query_as!(
         SecurityRow,
-        r#"SELECT id AS "id: SecurityId", org_id, symbol, name, issuer, issuer_country,
+        r#"SELECT id AS "id: AssetId", symbol, name, issuer, issuer_country,
                   issuer_formation_date, security_class, regulation, reporting_issuer,
                   rule144_holding_months, lockup_until, rofr_days, issued, redeemed,
                   split_adjustment, converted_in, converted_out, merged_in, merged_out,
-                  fractions_cashed, outstanding AS "outstanding!",
-                  merged_into AS "merged_into: SecurityId", last_effective_on, created_at
-           FROM securities WHERE org_id = $1 AND id = ANY($2) ORDER BY id"#,
-        org,
-        ids as &[SecurityId],
+                  fractions_cashed,
+                  issued - redeemed + split_adjustment + converted_in - converted_out
+                      + merged_in - merged_out AS "outstanding!",
+                  merged_into AS "merged_into: AssetId", last_effective_on, created_at
+           FROM securities WHERE organization_id = $1 AND id = ANY($2) ORDER BY id"#,
+        tx.org(),
+        ids as &[AssetId],
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
-pub async fn fetch(
-    conn: &mut PgConnection,
-    org: &str,
-    id: SecurityId,
-) -> Result<Option<SecurityRow>, sqlx::Error> {
-    Ok(fetch_many(conn, org, &[id]).await?.into_iter().next())
+pub async fn fetch(tx: &mut TenantTx, id: AssetId) -> Result<Option<SecurityRow>, sqlx::Error> {
+    Ok(fetch_many(tx, &[id]).await?.into_iter().next())
 }
 
 /// Locks the organization's securities among `ids` for the rest of the transaction, in id
 /// order (every writer locks in that order, so two actions on the same pair cannot deadlock),
 /// and returns them. An unknown id is absent from the answer.
-pub async fn lock(
-    conn: &mut PgConnection,
-    org: &str,
-    ids: &[SecurityId],
-) -> Result<Vec<SecurityRow>, sqlx::Error> {
+pub async fn lock(tx: &mut TenantTx, ids: &[AssetId]) -> Result<Vec<SecurityRow>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id AS "id: SecurityId" FROM securities
-           WHERE org_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE"#,
-        org,
-        ids as &[SecurityId],
+        r#"SELECT id AS "id: AssetId" FROM securities
+           WHERE organization_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE"#,
+        tx.org(),
+        ids as &[AssetId],
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **tx)
     .await?;
-    fetch_many(conn, org, ids).await
+    fetch_many(tx, ids).await
+}
+
+/// Holds the securities among `ids` still for the rest of the transaction, without taking them
+/// from other readers (`FOR SHARE`, in id order like [`lock`]): a change to them waits until
+/// the transaction ends and the transaction waits for a change being made, so the statements
+/// that follow read one state of them. Returns them.
+pub async fn hold(tx: &mut TenantTx, ids: &[AssetId]) -> Result<Vec<SecurityRow>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: AssetId" FROM securities
+           WHERE organization_id = $1 AND id = ANY($2) ORDER BY id FOR SHARE"#,
+        tx.org(),
+        ids as &[AssetId],
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    fetch_many(tx, ids).await
+}
+
+/// Locks the security's row if no one else holds it (`SKIP LOCKED`): the lapse job leaves a
+/// security being changed to whoever is changing it, and comes back on its next run.
+pub async fn try_lock(tx: &mut TenantTx, id: AssetId) -> Result<bool, sqlx::Error> {
+    let got = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM securities WHERE organization_id = $1 AND id = $2
+         FOR UPDATE SKIP LOCKED",
+        tx.org(),
+        id as AssetId,
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(got.is_some())
 }
 
 pub struct ListFilter<'a> {
@@ -180,74 +202,129 @@ pub struct ListFilter<'a> {
 }
 
 pub async fn list(
-    pool: &PgPool,
-    org: &str,
+    tx: &mut TenantTx,
     filter: &ListFilter<'_>,
-    after: Option<SecurityId>,
+    after: Option<AssetId>,
     limit: i64,
 ) -> Result<Vec<SecurityRow>, sqlx::Error> {
     sqlx::query_as!(
         SecurityRow,
-        r#"SELECT id AS "id: SecurityId", org_id, symbol, name, issuer, issuer_country,
+        r#"SELECT id AS "id: AssetId", symbol, name, issuer, issuer_country,
                   issuer_formation_date, security_class, regulation, reporting_issuer,
                   rule144_holding_months, lockup_until, rofr_days, issued, redeemed,
                   split_adjustment, converted_in, converted_out, merged_in, merged_out,
-                  fractions_cashed, outstanding AS "outstanding!",
-                  merged_into AS "merged_into: SecurityId", last_effective_on, created_at
+                  fractions_cashed,
+                  issued - redeemed + split_adjustment + converted_in - converted_out
+                      + merged_in - merged_out AS "outstanding!",
+                  merged_into AS "merged_into: AssetId", last_effective_on, created_at
            FROM securities
-           WHERE org_id = $1
+           WHERE organization_id = $1
              AND ($2::uuid IS NULL OR id > $2)
              AND ($3::text IS NULL OR symbol = $3)
              AND ($4::text IS NULL OR regulation = $4)
              AND ($5::text IS NULL OR security_class = $5)
              AND ($6::text IS NULL OR issuer = $6)
            ORDER BY id LIMIT $7"#,
-        org,
-        after as Option<SecurityId>,
+        tx.org(),
+        after as Option<AssetId>,
         filter.symbol,
         filter.regulation,
         filter.security_class,
         filter.issuer,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut **tx)
     .await
 }
 
-/// Symbols of the organization's securities, for labelling holdings and statements.
-pub async fn symbols(
-    conn: &mut PgConnection,
-    org: &str,
-    ids: &[SecurityId],
-) -> Result<std::collections::HashMap<SecurityId, (String, String, String)>, sqlx::Error> {
+/// A security's symbol, name and issuer, for labelling holdings and statements.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub symbol: String,
+    pub name: String,
+    pub issuer: String,
+}
+
+/// The labels of the organization's securities among `ids`.
+pub async fn labels(
+    tx: &mut TenantTx,
+    ids: &[AssetId],
+) -> Result<HashMap<AssetId, Label>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT id AS "id: SecurityId", symbol, name, issuer FROM securities
-           WHERE org_id = $1 AND id = ANY($2)"#,
-        org,
-        ids as &[SecurityId],
+        r#"SELECT id AS "id: AssetId", symbol, name, issuer FROM securities
+           WHERE organization_id = $1 AND id = ANY($2)"#,
+        tx.org(),
+        ids as &[AssetId],
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.id, (r.symbol, r.name, r.issuer)))
+        .map(|r| {
+            let label = Label {
+                symbol: r.symbol,
+                name: r.name,
+                issuer: r.issuer,
+            };
+            (r.id, label)
+        })
         .collect())
 }
 
 /// Marks a security merged into another (it accepts no further entry).
-pub async fn retire(
-    conn: &mut PgConnection,
-    org: &str,
-    id: SecurityId,
-    into: SecurityId,
+pub async fn retire(tx: &mut TenantTx, id: AssetId, into: AssetId) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE securities SET merged_into = $3 WHERE organization_id = $1 AND id = $2",
+        tx.org(),
+        id as AssetId,
+        into as AssetId,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a security's running totals after an entry.
+pub async fn set_totals(
+    tx: &mut TenantTx,
+    id: AssetId,
+    t: &SecurityTotals,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE securities SET merged_into = $3 WHERE org_id = $1 AND id = $2",
-        org,
-        id as SecurityId,
-        into as SecurityId,
+        "UPDATE securities SET issued = $3, redeemed = $4, split_adjustment = $5,
+             converted_in = $6, converted_out = $7, merged_in = $8, merged_out = $9,
+             fractions_cashed = $10
+         WHERE organization_id = $1 AND id = $2",
+        tx.org(),
+        id as AssetId,
+        t.issued,
+        t.redeemed,
+        t.split_adjustment,
+        t.converted_in,
+        t.converted_out,
+        t.merged_in,
+        t.merged_out,
+        t.fractions_cashed,
     )
-    .execute(conn)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records the date of the latest entry touching `ids`.
+pub async fn set_last_effective_on(
+    tx: &mut TenantTx,
+    ids: &[AssetId],
+    on: Date,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE securities SET last_effective_on = $3
+         WHERE organization_id = $1 AND id = ANY($2)",
+        tx.org(),
+        ids as &[AssetId],
+        on,
+    )
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

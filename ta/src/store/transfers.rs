@@ -1,16 +1,17 @@
 //! The `transfers` table: every transfer requested, whatever became of it.
 
+use platform::db::TenantTx;
+use platform::ids::{AssetId, InvestorId, TransferId};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 
-use crate::ids::{InvestorId, SecurityId, TransferId};
+use super::AllOrganizations;
 
 #[derive(Debug, Clone)]
 pub struct TransferRow {
     pub id: TransferId,
-    pub security_id: SecurityId,
+    pub security_id: AssetId,
     pub from_investor_id: InvestorId,
     pub to_investor_id: InvestorId,
     pub quantity: Decimal,
@@ -30,8 +31,7 @@ pub struct TransferRow {
 
 pub struct NewTransfer<'a> {
     pub id: TransferId,
-    pub org_id: &'a str,
-    pub security_id: SecurityId,
+    pub security_id: AssetId,
     pub from_investor_id: InvestorId,
     pub to_investor_id: InvestorId,
     pub quantity: Decimal,
@@ -46,15 +46,15 @@ pub struct NewTransfer<'a> {
     pub requested_by: &'a str,
 }
 
-pub async fn insert(conn: &mut PgConnection, t: &NewTransfer<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(tx: &mut TenantTx, t: &NewTransfer<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO transfers (id, org_id, security_id, from_investor_id, to_investor_id,
+        "INSERT INTO transfers (id, organization_id, security_id, from_investor_id, to_investor_id,
              quantity, price_per_share, seller_is_affiliate, settlement_id, status, requested_on,
              recorded_on, rofr_last_day, reason, requested_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         t.id as TransferId,
-        t.org_id,
-        t.security_id as SecurityId,
+        tx.org(),
+        t.security_id as AssetId,
         t.from_investor_id as InvestorId,
         t.to_investor_id as InvestorId,
         t.quantity,
@@ -68,15 +68,14 @@ pub async fn insert(conn: &mut PgConnection, t: &NewTransfer<'_>) -> Result<(), 
         t.reason,
         t.requested_by,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Records how a pending transfer's right of first refusal ended.
 pub async fn resolve(
-    conn: &mut PgConnection,
-    org: &str,
+    tx: &mut TenantTx,
     id: TransferId,
     status: &str,
     resolution: &str,
@@ -87,61 +86,56 @@ pub async fn resolve(
         "UPDATE transfers SET status = $3, rofr_resolution = $4, rofr_resolved_on = $5,
              recorded_on = CASE WHEN $3 = 'recorded' THEN $5 ELSE recorded_on END,
              reason = $6, updated_at = now()
-         WHERE org_id = $1 AND id = $2 AND status = 'pending_rofr'",
-        org,
+         WHERE organization_id = $1 AND id = $2 AND status = 'pending_rofr'",
+        tx.org(),
         id as TransferId,
         status,
         resolution,
         on,
         reason,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn get(
-    conn: &mut PgConnection,
-    org: &str,
-    id: TransferId,
-) -> Result<Option<TransferRow>, sqlx::Error> {
+pub async fn get(tx: &mut TenantTx, id: TransferId) -> Result<Option<TransferRow>, sqlx::Error> {
     sqlx::query_as!(
         TransferRow,
-        r#"SELECT id AS "id: TransferId", security_id AS "security_id: SecurityId",
+        r#"SELECT id AS "id: TransferId", security_id AS "security_id: AssetId",
                   from_investor_id AS "from_investor_id: InvestorId",
                   to_investor_id AS "to_investor_id: InvestorId", quantity, price_per_share,
                   seller_is_affiliate, settlement_id, status, requested_on, recorded_on,
                   rofr_last_day, rofr_resolution, rofr_resolved_on, reason, created_at, updated_at
-           FROM transfers WHERE org_id = $1 AND id = $2"#,
-        org,
+           FROM transfers WHERE organization_id = $1 AND id = $2"#,
+        tx.org(),
         id as TransferId,
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await
 }
 
 pub async fn by_settlement(
-    conn: &mut PgConnection,
-    org: &str,
+    tx: &mut TenantTx,
     settlement_id: &str,
 ) -> Result<Option<TransferRow>, sqlx::Error> {
     sqlx::query_as!(
         TransferRow,
-        r#"SELECT id AS "id: TransferId", security_id AS "security_id: SecurityId",
+        r#"SELECT id AS "id: TransferId", security_id AS "security_id: AssetId",
                   from_investor_id AS "from_investor_id: InvestorId",
                   to_investor_id AS "to_investor_id: InvestorId", quantity, price_per_share,
                   seller_is_affiliate, settlement_id, status, requested_on, recorded_on,
                   rofr_last_day, rofr_resolution, rofr_resolved_on, reason, created_at, updated_at
-           FROM transfers WHERE org_id = $1 AND settlement_id = $2"#,
-        org,
+           FROM transfers WHERE organization_id = $1 AND settlement_id = $2"#,
+        tx.org(),
         settlement_id,
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await
 }
 
 pub struct ListFilter {
-    pub security_id: Option<SecurityId>,
+    pub security_id: Option<AssetId>,
     pub investor_id: Option<InvestorId>,
     pub status: Option<String>,
     pub settlement_id: Option<String>,
@@ -152,21 +146,20 @@ pub struct ListFilter {
 }
 
 pub async fn list(
-    pool: &PgPool,
-    org: &str,
+    tx: &mut TenantTx,
     f: &ListFilter,
     after: Option<TransferId>,
     limit: i64,
 ) -> Result<Vec<TransferRow>, sqlx::Error> {
     sqlx::query_as!(
         TransferRow,
-        r#"SELECT id AS "id: TransferId", security_id AS "security_id: SecurityId",
+        r#"SELECT id AS "id: TransferId", security_id AS "security_id: AssetId",
                   from_investor_id AS "from_investor_id: InvestorId",
                   to_investor_id AS "to_investor_id: InvestorId", quantity, price_per_share,
                   seller_is_affiliate, settlement_id, status, requested_on, recorded_on,
                   rofr_last_day, rofr_resolution, rofr_resolved_on, reason, created_at, updated_at
            FROM transfers
-           WHERE org_id = $1
+           WHERE organization_id = $1
              AND ($2::uuid IS NULL OR id > $2)
              AND ($3::uuid IS NULL OR security_id = $3)
              AND ($4::uuid IS NULL OR from_investor_id = $4 OR to_investor_id = $4)
@@ -175,9 +168,9 @@ pub async fn list(
              AND ($7::date IS NULL OR COALESCE(recorded_on, requested_on) >= $7)
              AND ($8::date IS NULL OR COALESCE(recorded_on, requested_on) <= $8)
            ORDER BY id LIMIT $9"#,
-        org,
+        tx.org(),
         after as Option<TransferId>,
-        f.security_id as Option<SecurityId>,
+        f.security_id as Option<AssetId>,
         f.investor_id as Option<InvestorId>,
         f.status,
         f.settlement_id,
@@ -185,67 +178,50 @@ pub async fn list(
         f.to,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut **tx)
     .await
 }
 
-/// Securities with transfers whose right-of-first-refusal window ended before `today`,
-/// across organizations (for the lapse job).
+/// Securities with transfers whose right-of-first-refusal window ended before `today`, with
+/// their organizations: the lapse job's queue, read on the one path across organizations.
 pub async fn lapsed_securities(
-    pool: &PgPool,
+    all: &mut AllOrganizations,
     today: Date,
-) -> Result<Vec<(String, SecurityId)>, sqlx::Error> {
+) -> Result<Vec<(String, AssetId)>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT DISTINCT org_id, security_id AS "security_id: SecurityId" FROM transfers
+        r#"SELECT DISTINCT organization_id, security_id AS "security_id: AssetId" FROM transfers
            WHERE status = 'pending_rofr' AND rofr_last_day < $1"#,
         today,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut **all)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.org_id, r.security_id))
+        .map(|r| (r.organization_id, r.security_id))
         .collect())
-}
-
-/// Locks the security's row if no one else holds it (`SKIP LOCKED`): the lapse job leaves a
-/// security being changed to whoever is changing it, and comes back on its next run.
-pub async fn try_lock_security(
-    conn: &mut PgConnection,
-    org: &str,
-    id: SecurityId,
-) -> Result<bool, sqlx::Error> {
-    let got = sqlx::query_scalar!(
-        "SELECT 1 AS one FROM securities WHERE org_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED",
-        org,
-        id as SecurityId,
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(got.is_some())
 }
 
 /// The security's transfers still pending whose window ended before `today`.
 pub async fn lapsed_of(
-    conn: &mut PgConnection,
-    org: &str,
-    security: SecurityId,
+    tx: &mut TenantTx,
+    security: AssetId,
     today: Date,
 ) -> Result<Vec<TransferRow>, sqlx::Error> {
     sqlx::query_as!(
         TransferRow,
-        r#"SELECT id AS "id: TransferId", security_id AS "security_id: SecurityId",
+        r#"SELECT id AS "id: TransferId", security_id AS "security_id: AssetId",
                   from_investor_id AS "from_investor_id: InvestorId",
                   to_investor_id AS "to_investor_id: InvestorId", quantity, price_per_share,
                   seller_is_affiliate, settlement_id, status, requested_on, recorded_on,
                   rofr_last_day, rofr_resolution, rofr_resolved_on, reason, created_at, updated_at
            FROM transfers
-           WHERE org_id = $1 AND security_id = $2 AND status = 'pending_rofr' AND rofr_last_day < $3
+           WHERE organization_id = $1 AND security_id = $2 AND status = 'pending_rofr'
+             AND rofr_last_day < $3
            ORDER BY id"#,
-        org,
-        security as SecurityId,
+        tx.org(),
+        security as AssetId,
         today,
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }

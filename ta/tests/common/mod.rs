@@ -1,5 +1,6 @@
 //! Shared helpers of the TA's integration tests: the service on port 0 with a pinned clock,
-//! tokens, and short ways to create securities, issue shares and transfer them.
+//! connected as the service role (row-level security binds it as in production), tokens, and
+//! short ways to create securities, issue shares and transfer them.
 
 #![allow(
     dead_code,
@@ -7,9 +8,9 @@
     reason = "each test binary uses a different subset"
 )]
 
+use platform::Clock;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use ta::Clock;
 use testkit::{TestServer, iam, send};
 use time::Date;
 use time::macros::date;
@@ -19,19 +20,25 @@ pub const START: Date = date!(2026 - 03 - 02);
 pub struct App {
     pub server: TestServer,
     pub clock: Clock,
+    /// The test's own pool (the superuser), to look behind the service's back.
     pub pool: PgPool,
+    /// The service's pool (`testkit::db::SERVICE_ROLE`), for the jobs the tests run.
+    pub service_pool: PgPool,
 }
 
 pub async fn app(pool: PgPool) -> App {
     let config = ta::Config::from_source(testkit::env(&[])).unwrap();
+    let service_pool = testkit::service_pool(&pool).await;
     let platform =
-        platform::Platform::with_pool(config.common.clone(), pool.clone(), &ta::MIGRATOR).unwrap();
-    let clock = Clock::fixed(START);
+        platform::Platform::with_pool(config.common.clone(), service_pool.clone(), &ta::MIGRATOR)
+            .unwrap();
+    let clock = Clock::fixed_date(START);
     let server = TestServer::start(ta::router_with_clock(&platform, &config, clock.clone())).await;
     App {
         server,
         clock,
         pool,
+        service_pool,
     }
 }
 
@@ -48,7 +55,7 @@ pub fn token(user: &str) -> String {
 }
 
 pub fn investor() -> String {
-    ta::ids::InvestorId::new().to_string()
+    platform::ids::InvestorId::new().to_string()
 }
 
 impl App {
