@@ -1,16 +1,20 @@
 //! What the compliance rules need to know about an investor, gathered from the BD's records:
 //! KYC and sanctions status, the accreditation in force, and the financial profile for the
-//! investment limits.
+//! investment limits. Gathered for many investors at once (a batch of pre-trade checks reads
+//! each investor once, in a fixed number of queries); one investor is a set of one.
 
+use std::collections::HashMap;
+
+use compliance::InvestorType;
 use compliance::limits::FinancialProfile;
 use compliance::pretrade::{AccreditationState, KycStatus, SanctionsStatus};
+use platform::db::TenantTx;
+use platform::ids::InvestorId;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use crate::ids::{CheckId, InvestorId};
-use crate::store::checks::{self, CheckRow};
+use crate::store::checks::{self, CheckRow, FinancialEvidence};
 use crate::store::investors::{self, InvestorRow};
 
 #[derive(Debug, Clone)]
@@ -20,7 +24,7 @@ pub struct InvestorFacts {
     pub sanctions: SanctionsStatus,
     pub accreditation: AccreditationState,
     /// The verification in force, or the latest one when none is.
-    pub accreditation_check: Option<CheckId>,
+    pub accreditation_check: Option<CheckRow>,
     pub profile: FinancialProfile,
     /// Where each figure of the profile comes from (`investor` or the `chk_…` of an
     /// accreditation), for the audit trail.
@@ -28,30 +32,21 @@ pub struct InvestorFacts {
 }
 
 impl InvestorFacts {
-    pub fn investor_type(&self) -> compliance::InvestorType {
-        if self.investor.investor_type == "entity" {
-            compliance::InvestorType::Entity
-        } else {
-            compliance::InvestorType::Individual
-        }
+    pub fn investor_type(&self) -> InvestorType {
+        self.investor.investor_type
     }
-}
 
-pub fn kyc_status(s: &str) -> KycStatus {
-    match s {
-        "approved" => KycStatus::Approved,
-        "rejected" => KycStatus::Rejected,
-        "review" => KycStatus::Review,
-        _ => KycStatus::None,
-    }
-}
-
-pub fn sanctions_status(s: &str) -> SanctionsStatus {
-    match s {
-        "clear" => SanctionsStatus::Clear,
-        "hit" => SanctionsStatus::Hit,
-        "review" => SanctionsStatus::Review,
-        _ => SanctionsStatus::None,
+    /// The facts as a check's input records them.
+    pub fn audit_json(&self, now: OffsetDateTime) -> Value {
+        json!({
+            "type": self.investor.investor_type,
+            "kyc": self.kyc,
+            "sanctions": self.sanctions,
+            "accreditation": self.accreditation.status_at(now),
+            "accreditation_check_id": self.accreditation_check.as_ref().map(|c| c.id),
+            "financial_profile": self.profile,
+            "financial_profile_sources": self.profile_sources,
+        })
     }
 }
 
@@ -59,27 +54,51 @@ pub fn sanctions_status(s: &str) -> SanctionsStatus {
 /// the state of the latest request (an expired verification, a review, a rejection). A later
 /// failed request does not revoke a verification still in force.
 pub async fn accreditation_state(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     investor: InvestorId,
     now: OffsetDateTime,
 ) -> Result<(AccreditationState, Option<CheckRow>), sqlx::Error> {
-    if let Some(valid) = checks::valid_accreditation(conn, org_id, investor, now).await?
-        && let Some(expires_at) = valid.expires_at
-    {
-        return Ok((AccreditationState::Verified { expires_at }, Some(valid)));
-    }
-    let latest = checks::accreditations(conn, org_id, investor, None, 1)
+    Ok(accreditation_states(tx, &[investor], now)
         .await?
-        .into_iter()
-        .next();
-    let state = match latest.as_ref().map(|c| c.status.as_str()) {
-        None => AccreditationState::None,
-        Some("verified") => AccreditationState::Expired,
-        Some("review") => AccreditationState::Review,
-        Some(_) => AccreditationState::Rejected,
-    };
-    Ok((state, latest))
+        .remove(&investor)
+        .unwrap_or((AccreditationState::None, None)))
+}
+
+/// [`accreditation_state`] of each investor (those without any accreditation are absent).
+async fn accreditation_states(
+    tx: &mut TenantTx,
+    investors: &[InvestorId],
+    now: OffsetDateTime,
+) -> Result<HashMap<InvestorId, (AccreditationState, Option<CheckRow>)>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for valid in checks::valid_accreditations(tx, investors, now).await? {
+        if let (Some(investor), Some(expires_at)) = (valid.investor_id, valid.expires_at) {
+            out.insert(
+                investor,
+                (AccreditationState::Verified { expires_at }, Some(valid)),
+            );
+        }
+    }
+    let rest: Vec<InvestorId> = investors
+        .iter()
+        .copied()
+        .filter(|i| !out.contains_key(i))
+        .collect();
+    if rest.is_empty() {
+        return Ok(out);
+    }
+    for latest in checks::latest_accreditations(tx, &rest).await? {
+        let Some(investor) = latest.investor_id else {
+            continue;
+        };
+        let state = match latest.status.as_str() {
+            "verified" => AccreditationState::Expired,
+            "review" => AccreditationState::Review,
+            _ => AccreditationState::Rejected,
+        };
+        out.insert(investor, (state, Some(latest)));
+    }
+    Ok(out)
 }
 
 fn decimal_at(v: &Value) -> Option<Decimal> {
@@ -90,92 +109,121 @@ fn decimal_at(v: &Value) -> Option<Decimal> {
     }
 }
 
+/// Whether the financial profile of `investor` may need accreditation evidence.
+fn needs_evidence(investor: &InvestorRow) -> bool {
+    investor.investor_type == InvestorType::Individual
+        && (investor.annual_income.is_none() || investor.net_worth.is_none())
+}
+
 /// The financial profile: the figures recorded on the investor first; for individuals, a
 /// figure not recorded comes from the latest accreditation evidence that carries it (the most
 /// recent year of `income` evidence, the `net_worth` of net-worth evidence), whatever that
 /// verification's outcome: evidence that fell short of accreditation is exactly what the
 /// limits of a non-accredited investor are computed from.
-pub async fn financial_profile(
-    conn: &mut PgConnection,
-    org_id: &str,
+fn financial_profile(
     investor: &InvestorRow,
-) -> Result<(FinancialProfile, Value), sqlx::Error> {
-    if investor.investor_type == "entity" {
+    evidence: &[&FinancialEvidence],
+) -> (FinancialProfile, Value) {
+    if investor.investor_type == InvestorType::Entity {
         let profile = FinancialProfile::entity(investor.annual_revenue, investor.net_assets);
         let sources = json!({
             "annual_revenue": investor.annual_revenue.map(|_| "investor"),
             "net_assets": investor.net_assets.map(|_| "investor"),
         });
-        return Ok((profile, sources));
+        return (profile, sources);
     }
     let mut income = investor.annual_income.map(|v| (v, "investor".to_owned()));
     let mut net_worth = investor.net_worth.map(|v| (v, "investor".to_owned()));
-    if income.is_none() || net_worth.is_none() {
-        let evidence = checks::financial_evidence(conn, org_id, investor.id).await?;
-        let latest = |method: &str| {
-            evidence_of(&evidence, method).map(|(input, check)| (input.clone(), check))
-        };
-        if income.is_none()
-            && let Some((input, check)) = latest("income")
-        {
-            income = input["evidence"]["annual_income"]
-                .as_array()
-                .and_then(|years| years.last())
-                .and_then(decimal_at)
-                .map(|v| (v, check));
-        }
-        if net_worth.is_none()
-            && let Some((input, check)) = latest("net_worth")
-        {
-            net_worth = decimal_at(&input["evidence"]["net_worth"]).map(|v| (v, check));
-        }
+    let latest = |method: &str| evidence.iter().find(|e| e.method == method);
+    if income.is_none()
+        && let Some(e) = latest("income")
+    {
+        income = e.input["evidence"]["annual_income"]
+            .as_array()
+            .and_then(|years| years.last())
+            .and_then(decimal_at)
+            .map(|v| (v, e.check_id.to_string()));
+    }
+    if net_worth.is_none()
+        && let Some(e) = latest("net_worth")
+    {
+        net_worth =
+            decimal_at(&e.input["evidence"]["net_worth"]).map(|v| (v, e.check_id.to_string()));
     }
     let sources = json!({
         "annual_income": income.as_ref().map(|(_, s)| s),
         "net_worth": net_worth.as_ref().map(|(_, s)| s),
     });
-    Ok((
+    (
         FinancialProfile::individual(income.map(|(v, _)| v), net_worth.map(|(v, _)| v)),
         sources,
-    ))
+    )
 }
 
-/// The evidence of `method` with the id of its check, from `financial_evidence`'s rows.
-fn evidence_of<'a>(
-    rows: &'a [(String, Value, CheckId)],
-    method: &str,
-) -> Option<(&'a Value, String)> {
-    rows.iter()
-        .find(|(m, _, _)| m == method)
-        .map(|(_, input, id)| (input, id.to_string()))
+/// Everything about each of `ids` the organization has (the others are absent). `lock` takes
+/// the investors' rows for the rest of the transaction, in id order.
+pub async fn gather_many(
+    tx: &mut TenantTx,
+    ids: &[InvestorId],
+    now: OffsetDateTime,
+    lock: bool,
+) -> Result<HashMap<InvestorId, InvestorFacts>, sqlx::Error> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let rows = if lock {
+        investors::lock_many(tx, &ids).await?
+    } else {
+        investors::get_many(tx, &ids).await?
+    };
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: Vec<InvestorId> = rows.iter().map(|r| r.id).collect();
+    let mut accreditations = accreditation_states(tx, &found, now).await?;
+    let wanting: Vec<InvestorId> = rows
+        .iter()
+        .filter(|r| needs_evidence(r))
+        .map(|r| r.id)
+        .collect();
+    let evidence = if wanting.is_empty() {
+        Vec::new()
+    } else {
+        checks::financial_evidence(tx, &wanting).await?
+    };
+    let mut out = HashMap::with_capacity(rows.len());
+    for investor in rows {
+        let own: Vec<&FinancialEvidence> = evidence
+            .iter()
+            .filter(|e| e.investor_id == investor.id)
+            .collect();
+        let (profile, profile_sources) = financial_profile(&investor, &own);
+        let (accreditation, check) = accreditations
+            .remove(&investor.id)
+            .unwrap_or((AccreditationState::None, None));
+        out.insert(
+            investor.id,
+            InvestorFacts {
+                kyc: investor.kyc_status,
+                sanctions: investor.sanctions_status,
+                accreditation,
+                accreditation_check: check,
+                profile,
+                profile_sources,
+                investor,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Everything about the investor, or `None` when the organization has no such investor.
 /// `lock` takes the investor's row for the rest of the transaction.
 pub async fn gather(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
     now: OffsetDateTime,
     lock: bool,
 ) -> Result<Option<InvestorFacts>, sqlx::Error> {
-    let investor = if lock {
-        investors::get_for_update(conn, org_id, id).await?
-    } else {
-        investors::get(conn, org_id, id).await?
-    };
-    let Some(investor) = investor else {
-        return Ok(None);
-    };
-    let (accreditation, check) = accreditation_state(conn, org_id, id, now).await?;
-    let (profile, profile_sources) = financial_profile(conn, org_id, &investor).await?;
-    Ok(Some(InvestorFacts {
-        kyc: kyc_status(&investor.kyc_status),
-        sanctions: sanctions_status(&investor.sanctions_status),
-        accreditation,
-        accreditation_check: check.map(|c| c.id),
-        profile,
-        profile_sources,
-        investor,
-    }))
+    Ok(gather_many(tx, &[id], now, lock).await?.remove(&id))
 }

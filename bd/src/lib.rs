@@ -1,18 +1,26 @@
 //! The BD service. Broker-dealer: investors, KYC, accreditation, compliance, surveillance,
 //! reporting and venue routing.
 
+pub mod accreditation;
+pub mod checks;
 pub mod config;
 pub mod facts;
-pub mod ids;
+pub mod investors;
+pub mod kyc;
+pub mod pretrade;
+pub mod reporting;
+pub mod roles;
 pub mod routes;
 pub mod screening;
 pub mod store;
+pub mod surveillance;
 pub mod wire;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use platform::{ApiInfo, Platform};
+use platform::db::TenantTx;
+use platform::{ApiInfo, Clock, Platform};
 use sanctions::SanctionsList;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -42,16 +50,26 @@ id per organization and answers a replay 200 with `duplicate: true` and no effec
     version: env!("CARGO_PKG_VERSION"),
 };
 
+/// What every handler and service of the BD reaches.
 #[derive(Clone)]
 pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
     pub sanctions: Arc<SanctionsList>,
+    /// "Now" and "today" for every decision (expiry windows, evidence age, report dates):
+    /// the system clock in production, pinned and moved by tests.
+    pub clock: Clock,
 }
 
 impl AppState {
     pub fn pool(&self) -> &PgPool {
         &self.platform.pool
+    }
+
+    /// A transaction acting for `organization` (row-level security shows it that
+    /// organization's rows only).
+    pub async fn begin(&self, organization: &str) -> Result<TenantTx, sqlx::Error> {
+        platform::db::begin(self.pool(), organization).await
     }
 }
 
@@ -61,12 +79,24 @@ impl FromRef<AppState> for iam_sdk::Authenticator {
     }
 }
 
-/// The whole HTTP surface; tests serve it on port 0 with a list loaded once per test binary.
+/// The whole HTTP surface on the system clock; tests serve it on port 0 with a list loaded
+/// once per test binary.
 pub fn router(platform: &Platform, config: &Config, sanctions: Arc<SanctionsList>) -> axum::Router {
+    router_with_clock(platform, config, sanctions, Clock::system())
+}
+
+/// [`router`] with a given clock (tests pin it and move it).
+pub fn router_with_clock(
+    platform: &Platform,
+    config: &Config,
+    sanctions: Arc<SanctionsList>,
+    clock: Clock,
+) -> axum::Router {
     let state = AppState {
         platform: platform.clone(),
         config: Arc::new(config.clone()),
         sanctions,
+        clock,
     };
     let api = OpenApiRouter::new()
         .routes(routes!(
@@ -80,13 +110,13 @@ pub fn router(platform: &Platform, config: &Config, sanctions: Arc<SanctionsList
         .routes(routes!(routes::history::list_investor_checks))
         .routes(routes!(routes::kyc::run_kyc))
         .routes(routes!(routes::kyc::verification_link))
-        .routes(routes!(routes::decisions::kyc_decision))
+        .routes(routes!(routes::kyc::kyc_decision))
         .routes(routes!(routes::kyc::provider_webhook))
         .routes(routes!(
             routes::accreditation::create_accreditation,
             routes::accreditation::list_accreditations
         ))
-        .routes(routes!(routes::decisions::accreditation_decision))
+        .routes(routes!(routes::accreditation::accreditation_decision))
         .routes(routes!(routes::compliance::investor_compliance))
         .routes(routes!(routes::compliance::pre_trade))
         .routes(routes!(routes::compliance::settlement))

@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use compliance::pretrade::SanctionsStatus;
 use sanctions::{
     Decision, PartyType, SanctionedJurisdictions, SanctionsList, ScreeningConfig, ScreeningRequest,
 };
-use serde::Serialize;
 use serde_json::{Value, json};
 use time::Date;
 
@@ -76,27 +76,9 @@ impl FalsePositives {
     }
 }
 
-/// The sanctions status of an investor, as the compliance rules read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SanctionsStatus {
-    Clear,
-    Review,
-    Hit,
-}
-
-impl SanctionsStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clear => "clear",
-            Self::Review => "review",
-            Self::Hit => "hit",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ScreeningOutcome {
+    /// `clear`, `review` or `hit`: the worst party decides.
     pub status: SanctionsStatus,
     pub reasons: Vec<CheckReason>,
     /// Every party with its result, for the check's details.
@@ -133,7 +115,7 @@ pub fn screen(
         // Jurisdiction: residents of comprehensively sanctioned countries are refused.
         let sanctioned_country = jurisdictions.contains(&p.country);
         if sanctioned_country {
-            status = status.max(SanctionsStatus::Hit);
+            status = status.worst(SanctionsStatus::Hit);
             reasons.push(
                 CheckReason::new(
                     "sanctioned_jurisdiction",
@@ -237,7 +219,7 @@ pub fn screen(
             Decision::Clear => {}
             Decision::Review if carried.is_some() => {}
             Decision::Review => {
-                status = status.max(SanctionsStatus::Review);
+                status = status.worst(SanctionsStatus::Review);
                 reasons.push(
                     CheckReason::new(
                         "sanctions_under_review",
@@ -262,7 +244,7 @@ pub fn screen(
                 );
             }
             Decision::Hit => {
-                status = status.max(SanctionsStatus::Hit);
+                status = status.worst(SanctionsStatus::Hit);
                 reasons.push(
                     CheckReason::new(
                         "sanctions_hit",

@@ -201,8 +201,9 @@ async fn a_rerun_keeps_the_approved_false_positive_clear(pool: sqlx::PgPool) {
     let list = Arc::new(sanctions::SanctionsList::load_dir(&dir).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
     let config = bd::Config::from_source(testkit::env(&[("OFAC_DIR", OFAC_DIR)])).unwrap();
+    let service = testkit::service_pool(&pool).await;
     let platform =
-        platform::Platform::with_pool(config.common.clone(), pool.clone(), &bd::MIGRATOR).unwrap();
+        platform::Platform::with_pool(config.common.clone(), service, &bd::MIGRATOR).unwrap();
     let updated = TestServer::start(bd::router(&platform, &config, list)).await;
     let reopened = kyc(&updated, &id).await;
     assert_eq!(reopened["status"], "review", "{reopened}");
@@ -699,7 +700,7 @@ async fn accreditation_decision_refusals(pool: sqlx::PgPool) {
         "UPDATE checks SET input = jsonb_set(input, '{evidence,documents_dated}', '\"2020-01-15\"')
          WHERE id = $1",
     )
-    .bind(bd::ids::CheckId::parse(&review_id).unwrap().uuid())
+    .bind(platform::ids::CheckId::parse(&review_id).unwrap().uuid())
     .execute(&pool)
     .await
     .unwrap();

@@ -1,63 +1,17 @@
 //! `GET /v1/investors/{id}/checks`: an investor's audit history.
 
 use axum::extract::State;
-use iam_sdk::Caller;
 use platform::error::ErrorBody;
-use platform::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Page};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use platform::ids::InvestorId;
+use platform::{ApiJson, ApiPath, ApiQuery, ApiResult, Authorized, ListParams, Page};
 
-use super::MANAGERS;
-use super::compliance::CheckView;
 use crate::AppState;
-use crate::ids::{CheckId, InvestorId};
-use crate::store::checks;
-use crate::store::investors as store;
-use crate::wire::Paging;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckKindName {
-    Kyc,
-    KycUpdate,
-    KycDecision,
-    Accreditation,
-    AccreditationDecision,
-    InvestorUpdate,
-    PreTrade,
-    Settlement,
-}
-
-impl CheckKindName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Kyc => "kyc",
-            Self::KycUpdate => "kyc_update",
-            Self::KycDecision => "kyc_decision",
-            Self::Accreditation => "accreditation",
-            Self::AccreditationDecision => "accreditation_decision",
-            Self::InvestorUpdate => "investor_update",
-            Self::PreTrade => "pre_trade",
-            Self::Settlement => "settlement",
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CheckQuery {
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Only checks of this kind.
-    #[param(inline)]
-    pub kind: Option<CheckKindName>,
-}
+use crate::checks::{self, CheckFilter, CheckView};
+use crate::roles::Managers;
 
 /// An investor's checks, newest first.
 #[utoipa::path(get, path = "/v1/investors/{id}/checks", tag = "compliance",
-    params(("id" = String, Path, description = "`inv_…`"), CheckQuery),
+    params(("id" = String, Path, description = "`inv_…`"), ListParams, CheckFilter),
     security(("bearer" = [])),
     description = "Roles admin, compliance. The investor's audit history: every check \
 concerning it — KYC runs (`kyc`), the provider's updates (`kyc_update`), compliance officers' \
@@ -76,32 +30,14 @@ Another organization's investor answers 404 like an unknown one.",
         (status = 404, description = "No such investor in the organization", body = ErrorBody),
     ))]
 pub async fn list_investor_checks(
+    caller: Authorized<Managers>,
     State(state): State<AppState>,
-    caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<CheckQuery>,
+    ApiQuery(page): ApiQuery<ListParams>,
+    ApiQuery(filter): ApiQuery<CheckFilter>,
 ) -> ApiResult<ApiJson<Page<CheckView>>> {
-    caller.require_any_role(MANAGERS)?;
     let id = InvestorId::parse_or_404(&id, "investor")?;
-    let paging = Paging {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-    };
-    let limit = paging.limit()?;
-    let before = paging.after(CheckId::parse)?;
-    let mut conn = state.pool().acquire().await?;
-    store::get(&mut conn, &caller.org_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("investor", id))?;
-    let rows = checks::for_investor(
-        &mut conn,
-        &caller.org_id,
-        id,
-        q.kind.map(CheckKindName::as_str),
-        before,
-        limit + 1,
-    )
-    .await?;
-    let views: Vec<CheckView> = rows.into_iter().map(CheckView::from).collect();
-    Ok(ApiJson(Page::from_rows(views, limit, |v| v.id.to_string())))
+    Ok(ApiJson(
+        checks::history(&state, &caller, id, &page, &filter).await?,
+    ))
 }

@@ -1,17 +1,20 @@
 //! Surveillance alerts and their transitions.
 
+use compliance::surveillance::{AlertRule, Severity};
+use platform::db::TenantTx;
+use platform::ids::{AlertId, AssetId, TradeId};
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 
-use crate::ids::{AlertId, AssetId, TradeId};
+use super::wire;
+use crate::wire::AlertStatus;
 
 #[derive(Debug, Clone)]
 pub struct AlertRow {
     pub id: AlertId,
-    pub rule: String,
-    pub severity: String,
-    pub status: String,
+    pub rule: AlertRule,
+    pub severity: Severity,
+    pub status: AlertStatus,
     pub message: String,
     pub trade_id: TradeId,
     pub asset_id: AssetId,
@@ -20,6 +23,42 @@ pub struct AlertRow {
     pub trade_date: Date,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// A row as read, before its wire names are checked.
+struct Record {
+    id: AlertId,
+    rule: String,
+    severity: String,
+    status: String,
+    message: String,
+    trade_id: TradeId,
+    asset_id: AssetId,
+    investor_ids: Vec<String>,
+    details: Value,
+    trade_date: Date,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<Record> for AlertRow {
+    type Error = sqlx::Error;
+    fn try_from(r: Record) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.id,
+            rule: wire("alerts.rule", &r.rule)?,
+            severity: wire("alerts.severity", &r.severity)?,
+            status: wire("alerts.status", &r.status)?,
+            message: r.message,
+            trade_id: r.trade_id,
+            asset_id: r.asset_id,
+            investor_ids: r.investor_ids,
+            details: r.details,
+            trade_date: r.trade_date,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -35,9 +74,8 @@ pub struct TransitionRow {
 
 pub struct NewAlert<'a> {
     pub id: AlertId,
-    pub org_id: &'a str,
-    pub rule: &'a str,
-    pub severity: &'a str,
+    pub rule: AlertRule,
+    pub severity: Severity,
     pub message: &'a str,
     pub trade_id: TradeId,
     pub asset_id: AssetId,
@@ -48,16 +86,16 @@ pub struct NewAlert<'a> {
 }
 
 /// `false` when the same rule already fired for this trade and these investors.
-pub async fn insert(conn: &mut PgConnection, a: &NewAlert<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert(tx: &mut TenantTx, a: &NewAlert<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "INSERT INTO alerts (id, org_id, rule, severity, status, message, trade_id, asset_id,
-                             investor_ids, details, trade_date, created_at, updated_at)
+        "INSERT INTO alerts (id, organization_id, rule, severity, status, message, trade_id,
+                             asset_id, investor_ids, details, trade_date, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $11)
-         ON CONFLICT (org_id, trade_id, rule, investor_ids) DO NOTHING",
+         ON CONFLICT (organization_id, trade_id, rule, investor_ids) DO NOTHING",
         a.id.uuid(),
-        a.org_id,
-        a.rule,
-        a.severity,
+        tx.org(),
+        a.rule.as_str(),
+        a.severity.as_str(),
         a.message,
         a.trade_id.uuid(),
         a.asset_id.uuid(),
@@ -66,15 +104,15 @@ pub async fn insert(conn: &mut PgConnection, a: &NewAlert<'_>) -> Result<bool, s
         a.trade_date,
         a.created_at,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub struct AlertFilter<'a> {
     pub before: Option<AlertId>,
-    pub status: Option<&'a str>,
-    pub rule: Option<&'a str>,
+    pub status: Option<AlertStatus>,
+    pub rule: Option<AlertRule>,
     pub asset_id: Option<AssetId>,
     pub investor_id: Option<&'a str>,
     pub date: Option<Date>,
@@ -82,18 +120,14 @@ pub struct AlertFilter<'a> {
 }
 
 /// Newest first.
-pub async fn list(
-    pool: &PgPool,
-    org_id: &str,
-    f: &AlertFilter<'_>,
-) -> Result<Vec<AlertRow>, sqlx::Error> {
-    sqlx::query_as!(
-        AlertRow,
+pub async fn list(tx: &mut TenantTx, f: &AlertFilter<'_>) -> Result<Vec<AlertRow>, sqlx::Error> {
+    let records = sqlx::query_as!(
+        Record,
         r#"SELECT id AS "id: AlertId", rule, severity, status, message,
                   trade_id AS "trade_id: TradeId", asset_id AS "asset_id: AssetId",
                   investor_ids, details, trade_date, created_at, updated_at
            FROM alerts
-           WHERE org_id = $1
+           WHERE organization_id = $1
              AND ($2::uuid IS NULL OR id < $2)
              AND ($3::text IS NULL OR status = $3)
              AND ($4::text IS NULL OR rule = $4)
@@ -102,74 +136,75 @@ pub async fn list(
              AND ($7::date IS NULL OR trade_date = $7)
            ORDER BY id DESC
            LIMIT $8"#,
-        org_id,
+        tx.org(),
         f.before.map(AlertId::uuid),
-        f.status,
-        f.rule,
+        f.status.map(AlertStatus::as_str),
+        f.rule.map(AlertRule::as_str),
         f.asset_id.map(AssetId::uuid),
         f.investor_id,
         f.date,
         f.limit,
     )
-    .fetch_all(pool)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    records.into_iter().map(AlertRow::try_from).collect()
 }
 
 pub async fn get(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: AlertId,
     for_update: bool,
 ) -> Result<Option<AlertRow>, sqlx::Error> {
-    if for_update {
+    let record = if for_update {
         sqlx::query_as!(
-            AlertRow,
+            Record,
             r#"SELECT id AS "id: AlertId", rule, severity, status, message,
                       trade_id AS "trade_id: TradeId", asset_id AS "asset_id: AssetId",
                       investor_ids, details, trade_date, created_at, updated_at
-               FROM alerts WHERE org_id = $1 AND id = $2 FOR UPDATE"#,
-            org_id,
+               FROM alerts WHERE organization_id = $1 AND id = $2 FOR UPDATE"#,
+            tx.org(),
             id.uuid()
         )
-        .fetch_optional(conn)
-        .await
+        .fetch_optional(&mut **tx)
+        .await?
     } else {
         sqlx::query_as!(
-            AlertRow,
+            Record,
             r#"SELECT id AS "id: AlertId", rule, severity, status, message,
                       trade_id AS "trade_id: TradeId", asset_id AS "asset_id: AssetId",
                       investor_ids, details, trade_date, created_at, updated_at
-               FROM alerts WHERE org_id = $1 AND id = $2"#,
-            org_id,
+               FROM alerts WHERE organization_id = $1 AND id = $2"#,
+            tx.org(),
             id.uuid()
         )
-        .fetch_optional(conn)
-        .await
-    }
+        .fetch_optional(&mut **tx)
+        .await?
+    };
+    record.map(AlertRow::try_from).transpose()
 }
 
 pub async fn transitions(
-    conn: &mut PgConnection,
+    tx: &mut TenantTx,
     alerts: &[AlertId],
 ) -> Result<Vec<TransitionRow>, sqlx::Error> {
-    let ids: Vec<uuid::Uuid> = alerts.iter().map(|a| a.uuid()).collect();
     sqlx::query_as!(
         TransitionRow,
         r#"SELECT alert_id AS "alert_id: AlertId", from_status, to_status, note, actor,
                   actor_name, at
-           FROM alert_transitions WHERE alert_id = ANY($1)
+           FROM alert_transitions WHERE organization_id = $1 AND alert_id = ANY($2)
            ORDER BY alert_id, seq"#,
-        &ids
+        tx.org(),
+        alerts as &[AlertId]
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
 #[derive(Clone, Copy)]
 pub struct Transition<'a> {
     pub id: AlertId,
-    pub from: &'a str,
-    pub to: &'a str,
+    pub from: AlertStatus,
+    pub to: AlertStatus,
     pub note: &'a str,
     pub actor: &'a str,
     pub actor_name: &'a str,
@@ -177,38 +212,33 @@ pub struct Transition<'a> {
 }
 
 /// Moves the alert (locked by the caller) and records who did it and why.
-pub async fn transition(conn: &mut PgConnection, t: &Transition<'_>) -> Result<(), sqlx::Error> {
-    let Transition {
-        id,
-        from,
-        to,
-        note,
-        actor,
-        actor_name,
-        at,
-    } = *t;
+pub async fn transition(tx: &mut TenantTx, t: &Transition<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE alerts SET status = $2, updated_at = $3 WHERE id = $1",
-        id.uuid(),
-        to,
-        at
+        "UPDATE alerts SET status = $3, updated_at = $4 WHERE organization_id = $1 AND id = $2",
+        tx.org(),
+        t.id.uuid(),
+        t.to.as_str(),
+        t.at
     )
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        "INSERT INTO alert_transitions (alert_id, seq, from_status, to_status, note, actor,
-                                        actor_name, at)
-         VALUES ($1, (SELECT COUNT(*) + 1 FROM alert_transitions WHERE alert_id = $1)::int,
-                 $2, $3, $4, $5, $6, $7)",
-        id.uuid(),
-        from,
-        to,
-        note,
-        actor,
-        actor_name,
-        at
+        "INSERT INTO alert_transitions (organization_id, alert_id, seq, from_status, to_status,
+                                        note, actor, actor_name, at)
+         VALUES ($1, $2,
+                 (SELECT COUNT(*) + 1 FROM alert_transitions
+                  WHERE organization_id = $1 AND alert_id = $2)::int,
+                 $3, $4, $5, $6, $7, $8)",
+        tx.org(),
+        t.id.uuid(),
+        t.from.as_str(),
+        t.to.as_str(),
+        t.note,
+        t.actor,
+        t.actor_name,
+        t.at
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -1,21 +1,22 @@
-//! The ATS's events (each applied once), the orders and trades they describe, and what the
-//! investment limits and surveillance read from them.
+//! The ATS's events (each applied once), the trades they describe, and what surveillance and
+//! the CAT/OATS reports read from them.
 
 use std::collections::{BTreeSet, HashMap};
 
+use platform::db::TenantTx;
+use platform::ids::{AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use vocab::EventType;
 
-use crate::ids::{AssetId, EventId, InvestorId, OrderId, TradeId};
+use super::wire;
 
 pub struct NewEvent<'a> {
-    pub org_id: &'a str,
     pub id: EventId,
-    pub event_type: &'a str,
+    pub event_type: EventType,
     pub created_at: OffsetDateTime,
+    pub received_at: OffsetDateTime,
     pub asset_id: AssetId,
     pub order_id: Option<OrderId>,
     pub trade_id: Option<TradeId>,
@@ -24,117 +25,29 @@ pub struct NewEvent<'a> {
 }
 
 /// Records the event; `false` when this organization already has an event with this id.
-pub async fn claim(conn: &mut PgConnection, e: &NewEvent<'_>) -> Result<bool, sqlx::Error> {
+pub async fn claim(tx: &mut TenantTx, e: &NewEvent<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "INSERT INTO events (org_id, id, type, created_at, asset_id, order_id, trade_id,
-                             report_date, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (org_id, id) DO NOTHING",
-        e.org_id,
+        "INSERT INTO events (organization_id, id, type, created_at, received_at, asset_id,
+                             order_id, trade_id, report_date, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (organization_id, id) DO NOTHING",
+        tx.org(),
         e.id.uuid(),
-        e.event_type,
+        e.event_type.as_str(),
         e.created_at,
+        e.received_at,
         e.asset_id.uuid(),
         e.order_id.map(OrderId::uuid),
         e.trade_id.map(TradeId::uuid),
         e.report_date,
         e.payload,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub struct OrderFacts<'a> {
-    pub org_id: &'a str,
-    pub id: OrderId,
-    pub investor_id: InvestorId,
-    pub asset_id: AssetId,
-    pub side: &'a str,
-    pub quantity: Decimal,
-    pub created_at: Option<OffsetDateTime>,
-}
-
-/// An order event: records the order if new and moves its status. A terminal status
-/// (rejected, cancelled, expired) is never left.
-pub async fn apply_order_event(
-    conn: &mut PgConnection,
-    o: &OrderFacts<'_>,
-    status: &str,
-    now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO orders (org_id, id, investor_id, asset_id, side, quantity, status,
-                             order_created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (org_id, id) DO UPDATE SET
-             status = CASE WHEN orders.status IN ('rejected', 'cancelled', 'expired')
-                           THEN orders.status ELSE EXCLUDED.status END,
-             order_created_at = COALESCE(orders.order_created_at, EXCLUDED.order_created_at),
-             updated_at = EXCLUDED.updated_at",
-        o.org_id,
-        o.id.uuid(),
-        o.investor_id.uuid(),
-        o.asset_id.uuid(),
-        o.side,
-        o.quantity,
-        status,
-        o.created_at,
-        now,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub struct PreTradeOrder<'a> {
-    pub org_id: &'a str,
-    pub id: OrderId,
-    pub investor_id: InvestorId,
-    pub asset_id: AssetId,
-    pub side: &'a str,
-    pub quantity: Decimal,
-    pub regulation: &'a str,
-    pub approved: bool,
-    pub reserve_price: Option<Decimal>,
-    pub checked_at: OffsetDateTime,
-    pub check_id: Uuid,
-}
-
-/// What pre-trade decided about an order: the regulation and, for an approved buy, the price
-/// its reservation against the investment limit is counted at.
-pub async fn record_pre_trade(
-    conn: &mut PgConnection,
-    o: &PreTradeOrder<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO orders (org_id, id, investor_id, asset_id, side, quantity, status, regulation,
-                             approved, reserve_price, checked_at, last_check_id, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $10)
-         ON CONFLICT (org_id, id) DO UPDATE SET
-             regulation = EXCLUDED.regulation, approved = EXCLUDED.approved,
-             reserve_price = EXCLUDED.reserve_price, checked_at = EXCLUDED.checked_at,
-             last_check_id = EXCLUDED.last_check_id, quantity = EXCLUDED.quantity,
-             updated_at = EXCLUDED.updated_at",
-        o.org_id,
-        o.id.uuid(),
-        o.investor_id.uuid(),
-        o.asset_id.uuid(),
-        o.side,
-        o.quantity,
-        o.regulation,
-        o.approved,
-        o.reserve_price,
-        o.checked_at,
-        o.check_id,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub struct NewTrade<'a> {
-    pub org_id: &'a str,
     pub id: TradeId,
     pub event_id: EventId,
     pub asset_id: AssetId,
@@ -147,24 +60,24 @@ pub struct NewTrade<'a> {
     pub seller_investor_id: InvestorId,
     pub executed_at: OffsetDateTime,
     pub trade_date: Date,
-    pub settlement_id: Option<Uuid>,
+    pub settlement_id: Option<SettlementId>,
 }
 
 /// Records the trade, with the regulation of its buy order as pre-trade saw it (else the
 /// asset's latest); `false` when the trade is already known (sent again under another event id).
-pub async fn insert_trade(conn: &mut PgConnection, t: &NewTrade<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert_trade(tx: &mut TenantTx, t: &NewTrade<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "INSERT INTO trades (org_id, id, event_id, asset_id, symbol, price, quantity, buy_order_id,
-                             sell_order_id, buyer_investor_id, seller_investor_id, executed_at,
-                             trade_date, settlement_id, regulation)
+        "INSERT INTO trades (organization_id, id, event_id, asset_id, symbol, price, quantity,
+                             buy_order_id, sell_order_id, buyer_investor_id, seller_investor_id,
+                             executed_at, trade_date, settlement_id, regulation)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                  COALESCE(
-                     (SELECT regulation FROM orders WHERE org_id = $1 AND id = $8),
+                     (SELECT regulation FROM orders WHERE organization_id = $1 AND id = $8),
                      (SELECT regulation FROM orders
-                      WHERE org_id = $1 AND asset_id = $4 AND regulation IS NOT NULL
+                      WHERE organization_id = $1 AND asset_id = $4 AND regulation IS NOT NULL
                       ORDER BY checked_at DESC LIMIT 1)))
-         ON CONFLICT (org_id, id) DO NOTHING",
-        t.org_id,
+         ON CONFLICT (organization_id, id) DO NOTHING",
+        tx.org(),
         t.id.uuid(),
         t.event_id.uuid(),
         t.asset_id.uuid(),
@@ -177,23 +90,19 @@ pub async fn insert_trade(conn: &mut PgConnection, t: &NewTrade<'_>) -> Result<b
         t.seller_investor_id.uuid(),
         t.executed_at,
         t.trade_date,
-        t.settlement_id,
+        t.settlement_id.map(SettlementId::uuid),
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Serializes the surveillance of one asset's trades (within one organization) until the
 /// transaction ends, so "the previous trade" and "the day's volume" are well defined.
-pub async fn lock_asset(
-    conn: &mut PgConnection,
-    org_id: &str,
-    asset_id: AssetId,
-) -> Result<(), sqlx::Error> {
-    let key = format!("bd-surveillance:{org_id}:{asset_id}");
+pub async fn lock_asset(tx: &mut TenantTx, asset_id: AssetId) -> Result<(), sqlx::Error> {
+    let key = format!("bd-surveillance:{}:{asset_id}", tx.org());
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
@@ -225,8 +134,7 @@ impl TradeRow {
 
 /// The asset's latest trade before `trade` (by execution time, then arrival).
 pub async fn previous_trade(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     asset_id: AssetId,
     trade: TradeId,
     executed_at: OffsetDateTime,
@@ -237,22 +145,21 @@ pub async fn previous_trade(
                   buyer_investor_id AS "buyer_investor_id: InvestorId",
                   seller_investor_id AS "seller_investor_id: InvestorId", executed_at
            FROM trades
-           WHERE org_id = $1 AND asset_id = $2 AND id <> $3 AND executed_at <= $4
+           WHERE organization_id = $1 AND asset_id = $2 AND id <> $3 AND executed_at <= $4
            ORDER BY executed_at DESC, seq DESC
            LIMIT 1"#,
-        org_id,
+        tx.org(),
         asset_id.uuid(),
         trade.uuid(),
         executed_at
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await
 }
 
 /// The asset's trades of one (Eastern Time) trading day.
 pub async fn day_trades(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     asset_id: AssetId,
     trade_date: Date,
 ) -> Result<Vec<TradeRow>, sqlx::Error> {
@@ -262,41 +169,39 @@ pub async fn day_trades(
                   buyer_investor_id AS "buyer_investor_id: InvestorId",
                   seller_investor_id AS "seller_investor_id: InvestorId", executed_at
            FROM trades
-           WHERE org_id = $1 AND asset_id = $2 AND trade_date = $3
+           WHERE organization_id = $1 AND asset_id = $2 AND trade_date = $3
            ORDER BY executed_at, seq"#,
-        org_id,
+        tx.org(),
         asset_id.uuid(),
         trade_date
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// Who owns each investor in the end: an entity's declared beneficial owners, an individual
 /// (with a date of birth) itself. Keys are a person's normalised name and date of birth.
 pub async fn beneficial_owner_keys(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     investors: &[InvestorId],
 ) -> Result<HashMap<String, BTreeSet<String>>, sqlx::Error> {
-    let ids: Vec<Uuid> = investors.iter().map(|i| i.uuid()).collect();
     let owners = sqlx::query!(
         r#"SELECT investor_id AS "investor_id: InvestorId", owner_key FROM beneficial_owners
-           WHERE org_id = $1 AND investor_id = ANY($2)"#,
-        org_id,
-        &ids
+           WHERE organization_id = $1 AND investor_id = ANY($2)"#,
+        tx.org(),
+        investors as &[InvestorId]
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **tx)
     .await?;
     let people = sqlx::query!(
         r#"SELECT id AS "id: InvestorId", legal_name, date_of_birth AS "date_of_birth!"
            FROM investors
-           WHERE org_id = $1 AND id = ANY($2) AND type = 'individual'
+           WHERE organization_id = $1 AND id = ANY($2) AND type = 'individual'
              AND date_of_birth IS NOT NULL"#,
-        org_id,
-        &ids
+        tx.org(),
+        investors as &[InvestorId]
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **tx)
     .await?;
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
     for o in owners {
@@ -312,78 +217,10 @@ pub async fn beneficial_owner_keys(
     Ok(out)
 }
 
-/// What the investor bought under `regulation` since `since`, from the trades reported.
-pub async fn bought_since(
-    conn: &mut PgConnection,
-    org_id: &str,
-    investor: InvestorId,
-    regulation: &str,
-    since: OffsetDateTime,
-) -> Result<Decimal, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT COALESCE(SUM(price * quantity), 0) AS "total!"
-           FROM trades
-           WHERE org_id = $1 AND buyer_investor_id = $2 AND regulation = $3
-             AND executed_at > $4"#,
-        org_id,
-        investor.uuid(),
-        regulation,
-        since
-    )
-    .fetch_one(conn)
-    .await
-}
-
-/// The amount still reserved by the investor's other approved buys under `regulation` that
-/// are live (approved and not yet reported, or open): their unfilled quantity at the price
-/// pre-trade counted them at.
-pub async fn reserved_by_open_buys(
-    conn: &mut PgConnection,
-    org_id: &str,
-    investor: InvestorId,
-    regulation: &str,
-    except_order: OrderId,
-    since: OffsetDateTime,
-) -> Result<Decimal, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT COALESCE(SUM(GREATEST(o.quantity - COALESCE(f.filled, 0), 0) * o.reserve_price), 0)
-               AS "total!"
-           FROM orders o
-           LEFT JOIN (SELECT buy_order_id, SUM(quantity) AS filled FROM trades
-                      WHERE org_id = $1 AND buyer_investor_id = $2
-                      GROUP BY buy_order_id) f ON f.buy_order_id = o.id
-           WHERE o.org_id = $1 AND o.investor_id = $2 AND o.regulation = $3 AND o.side = 'buy'
-             AND o.approved AND o.status IN ('pending', 'open') AND o.id <> $4
-             AND o.reserve_price IS NOT NULL AND o.checked_at > $5"#,
-        org_id,
-        investor.uuid(),
-        regulation,
-        except_order.uuid(),
-        since
-    )
-    .fetch_one(conn)
-    .await
-}
-
-pub async fn last_trade_price(
-    conn: &mut PgConnection,
-    org_id: &str,
-    asset_id: AssetId,
-) -> Result<Option<Decimal>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT price FROM trades WHERE org_id = $1 AND asset_id = $2
-         ORDER BY executed_at DESC, seq DESC LIMIT 1",
-        org_id,
-        asset_id.uuid()
-    )
-    .fetch_optional(conn)
-    .await
-}
-
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
     pub id: EventId,
-    pub event_type: String,
+    pub event_type: EventType,
     pub created_at: OffsetDateTime,
     pub asset_id: AssetId,
     /// The symbol the security was switched into CAT scope under.
@@ -391,53 +228,65 @@ pub struct StoredEvent {
     pub payload: Value,
 }
 
-/// The day's events of securities switched into CAT scope, in arrival order.
+/// The day's events of securities switched into CAT scope, in arrival order, and how many
+/// events of the day are out of scope.
 pub async fn reportable_events(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     date: Date,
 ) -> Result<(Vec<StoredEvent>, i64), sqlx::Error> {
-    let rows = sqlx::query_as!(
-        StoredEvent,
+    let rows = sqlx::query!(
         r#"SELECT e.id AS "id: EventId", e.type AS event_type, e.created_at,
                   e.asset_id AS "asset_id: AssetId", s.symbol AS scope_symbol, e.payload
            FROM events e
            JOIN cat_securities s
-             ON s.org_id = e.org_id AND s.asset_id = e.asset_id AND s.cat_reportable
-           WHERE e.org_id = $1 AND e.report_date = $2
+             ON s.organization_id = e.organization_id AND s.asset_id = e.asset_id
+                AND s.cat_reportable
+           WHERE e.organization_id = $1 AND e.report_date = $2
            ORDER BY e.received_at, e.id"#,
-        org_id,
+        tx.org(),
         date
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **tx)
     .await?;
+    let events = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                id: r.id,
+                event_type: wire("events.type", &r.event_type)?,
+                created_at: r.created_at,
+                asset_id: r.asset_id,
+                scope_symbol: r.scope_symbol,
+                payload: r.payload,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let out_of_scope = sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!" FROM events e
-           WHERE e.org_id = $1 AND e.report_date = $2
+           WHERE e.organization_id = $1 AND e.report_date = $2
              AND NOT EXISTS (SELECT 1 FROM cat_securities s
-                             WHERE s.org_id = e.org_id AND s.asset_id = e.asset_id
-                               AND s.cat_reportable)"#,
-        org_id,
+                             WHERE s.organization_id = e.organization_id
+                               AND s.asset_id = e.asset_id AND s.cat_reportable)"#,
+        tx.org(),
         date
     )
-    .fetch_one(conn)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok((rows, out_of_scope))
+    Ok((events, out_of_scope))
 }
 
 /// When the orders were received (from their events), for the trades' order key dates.
 pub async fn order_created_at(
-    conn: &mut PgConnection,
-    org_id: &str,
-    orders: &[Uuid],
-) -> Result<HashMap<Uuid, OffsetDateTime>, sqlx::Error> {
+    tx: &mut TenantTx,
+    orders: &[OrderId],
+) -> Result<HashMap<OrderId, OffsetDateTime>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT id, order_created_at AS "created_at!" FROM orders
-           WHERE org_id = $1 AND id = ANY($2) AND order_created_at IS NOT NULL"#,
-        org_id,
-        orders
+        r#"SELECT id AS "id: OrderId", order_created_at AS "created_at!" FROM orders
+           WHERE organization_id = $1 AND id = ANY($2) AND order_created_at IS NOT NULL"#,
+        tx.org(),
+        orders as &[OrderId]
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.created_at)).collect())
 }

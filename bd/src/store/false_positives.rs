@@ -1,14 +1,13 @@
 //! Sanctions matches a compliance officer approved as false positives (see
 //! `screening::FalsePositives`).
 
-use sqlx::PgConnection;
+use platform::db::TenantTx;
+use platform::ids::{CheckId, InvestorId};
 use time::OffsetDateTime;
 
-use crate::ids::{CheckId, InvestorId};
 use crate::screening::FalsePositives;
 
 pub struct NewFalsePositive<'a> {
-    pub org_id: &'a str,
     pub investor_id: InvestorId,
     pub decision_check_id: CheckId,
     pub party_key: &'a str,
@@ -19,16 +18,16 @@ pub struct NewFalsePositive<'a> {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn insert(conn: &mut PgConnection, f: &NewFalsePositive<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(tx: &mut TenantTx, f: &NewFalsePositive<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO sanctions_false_positives (org_id, investor_id, decision_check_id, party_key,
-                                                list_version, party, party_name, ent_nums,
-                                                created_at)
+        "INSERT INTO sanctions_false_positives (organization_id, investor_id, decision_check_id,
+                                                party_key, list_version, party, party_name,
+                                                ent_nums, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (decision_check_id, party_key)
          DO UPDATE SET ent_nums = ARRAY(SELECT DISTINCT unnest(sanctions_false_positives.ent_nums
                                                                || EXCLUDED.ent_nums))",
-        f.org_id,
+        tx.org(),
         f.investor_id.uuid(),
         f.decision_check_id.uuid(),
         f.party_key,
@@ -38,28 +37,27 @@ pub async fn insert(conn: &mut PgConnection, f: &NewFalsePositive<'_>) -> Result
         f.ent_nums,
         f.created_at,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// The false positives approved for the investor against this list version.
 pub async fn for_list(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     investor_id: InvestorId,
     list_version: &str,
 ) -> Result<FalsePositives, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT party_key, ent_nums, decision_check_id AS "decision_check_id: CheckId"
            FROM sanctions_false_positives
-           WHERE org_id = $1 AND investor_id = $2 AND list_version = $3
+           WHERE organization_id = $1 AND investor_id = $2 AND list_version = $3
            ORDER BY decision_check_id"#,
-        org_id,
+        tx.org(),
         investor_id.uuid(),
         list_version
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await?;
     let mut out = FalsePositives::default();
     for r in rows {

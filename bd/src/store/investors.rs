@@ -1,15 +1,18 @@
 //! Investors and their beneficial owners.
 
+use compliance::InvestorType;
+use compliance::pretrade::{KycStatus, SanctionsStatus};
+use platform::db::TenantTx;
+use platform::ids::{CheckId, InvestorId};
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 
-use crate::ids::{CheckId, InvestorId};
+use super::wire;
 
 #[derive(Debug, Clone)]
 pub struct InvestorRow {
     pub id: InvestorId,
-    pub investor_type: String,
+    pub investor_type: InvestorType,
     pub legal_name: String,
     pub email: String,
     pub country: String,
@@ -19,12 +22,62 @@ pub struct InvestorRow {
     pub net_worth: Option<Decimal>,
     pub annual_revenue: Option<Decimal>,
     pub net_assets: Option<Decimal>,
-    pub kyc_status: String,
-    pub sanctions_status: String,
+    pub kyc_status: KycStatus,
+    pub sanctions_status: SanctionsStatus,
     pub kyc_check_id: Option<CheckId>,
     pub kyc_provider_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// A row as read, before its wire names are checked.
+struct Record {
+    id: InvestorId,
+    investor_type: String,
+    legal_name: String,
+    email: String,
+    country: String,
+    date_of_birth: Option<Date>,
+    external_ref: Option<String>,
+    annual_income: Option<Decimal>,
+    net_worth: Option<Decimal>,
+    annual_revenue: Option<Decimal>,
+    net_assets: Option<Decimal>,
+    kyc_status: String,
+    sanctions_status: String,
+    kyc_check_id: Option<CheckId>,
+    kyc_provider_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<Record> for InvestorRow {
+    type Error = sqlx::Error;
+    fn try_from(r: Record) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.id,
+            investor_type: wire("investors.type", &r.investor_type)?,
+            legal_name: r.legal_name,
+            email: r.email,
+            country: r.country,
+            date_of_birth: r.date_of_birth,
+            external_ref: r.external_ref,
+            annual_income: r.annual_income,
+            net_worth: r.net_worth,
+            annual_revenue: r.annual_revenue,
+            net_assets: r.net_assets,
+            kyc_status: wire("investors.kyc_status", &r.kyc_status)?,
+            sanctions_status: wire("investors.sanctions_status", &r.sanctions_status)?,
+            kyc_check_id: r.kyc_check_id,
+            kyc_provider_at: r.kyc_provider_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn typed(records: Vec<Record>) -> Result<Vec<InvestorRow>, sqlx::Error> {
+    records.into_iter().map(InvestorRow::try_from).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -40,8 +93,7 @@ pub struct OwnerRow {
 
 pub struct NewInvestor<'a> {
     pub id: InvestorId,
-    pub org_id: &'a str,
-    pub investor_type: &'a str,
+    pub investor_type: InvestorType,
     pub legal_name: &'a str,
     pub email: &'a str,
     pub country: &'a str,
@@ -70,19 +122,19 @@ pub fn person_key(name: &str, date_of_birth: Date) -> String {
 
 /// Inserts the investor and its owners. `Ok(false)` when the `external_ref` is taken.
 pub async fn insert(
-    conn: &mut PgConnection,
+    tx: &mut TenantTx,
     inv: &NewInvestor<'_>,
     owners: &[NewOwner<'_>],
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query!(
-        "INSERT INTO investors (id, org_id, type, legal_name, email, country, date_of_birth,
-                                external_ref, annual_income, net_worth, annual_revenue, net_assets,
-                                created_at, updated_at, created_by)
+        "INSERT INTO investors (id, organization_id, type, legal_name, email, country,
+                                date_of_birth, external_ref, annual_income, net_worth,
+                                annual_revenue, net_assets, created_at, updated_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
-         ON CONFLICT (org_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING",
+         ON CONFLICT (organization_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING",
         inv.id.uuid(),
-        inv.org_id,
-        inv.investor_type,
+        tx.org(),
+        inv.investor_type.as_str(),
         inv.legal_name,
         inv.email,
         inv.country,
@@ -95,108 +147,144 @@ pub async fn insert(
         inv.created_at,
         inv.created_by,
     )
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(false);
     }
+    insert_owners(tx, inv.id, owners).await?;
+    Ok(true)
+}
+
+async fn insert_owners(
+    tx: &mut TenantTx,
+    id: InvestorId,
+    owners: &[NewOwner<'_>],
+) -> Result<(), sqlx::Error> {
     for (i, o) in owners.iter().enumerate() {
         sqlx::query!(
-            "INSERT INTO beneficial_owners (investor_id, position, org_id, name, ownership_percent,
-                                            country, date_of_birth, owner_key)
+            "INSERT INTO beneficial_owners (investor_id, position, organization_id, name,
+                                            ownership_percent, country, date_of_birth, owner_key)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            inv.id.uuid(),
+            id.uuid(),
             i32::try_from(i).unwrap_or(i32::MAX),
-            inv.org_id,
+            tx.org(),
             o.name,
             o.ownership_percent,
             o.country,
             o.date_of_birth,
             o.owner_key,
         )
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 pub async fn id_by_external_ref(
-    pool: &PgPool,
-    org_id: &str,
+    tx: &mut TenantTx,
     external_ref: &str,
 ) -> Result<Option<InvestorId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id AS "id: InvestorId" FROM investors WHERE org_id = $1 AND external_ref = $2"#,
-        org_id,
+        r#"SELECT id AS "id: InvestorId" FROM investors
+           WHERE organization_id = $1 AND external_ref = $2"#,
+        tx.org(),
         external_ref
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut **tx)
     .await
 }
 
-pub async fn get(
-    conn: &mut PgConnection,
-    org_id: &str,
-    id: InvestorId,
-) -> Result<Option<InvestorRow>, sqlx::Error> {
+pub async fn get(tx: &mut TenantTx, id: InvestorId) -> Result<Option<InvestorRow>, sqlx::Error> {
     sqlx::query_as!(
-        InvestorRow,
+        Record,
         r#"SELECT id AS "id: InvestorId", type AS investor_type, legal_name, email, country,
                   date_of_birth, external_ref, annual_income, net_worth, annual_revenue,
                   net_assets, kyc_status, sanctions_status,
                   kyc_check_id AS "kyc_check_id: CheckId", kyc_provider_at, created_at, updated_at
-           FROM investors WHERE org_id = $1 AND id = $2"#,
-        org_id,
+           FROM investors WHERE organization_id = $1 AND id = $2"#,
+        tx.org(),
         id.uuid()
     )
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(InvestorRow::try_from)
+    .transpose()
 }
 
 /// The investor row locked for the rest of the transaction: checks that depend on its state
 /// (KYC updates, investment limits) are serialized per investor.
 pub async fn get_for_update(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
 ) -> Result<Option<InvestorRow>, sqlx::Error> {
-    sqlx::query_as!(
-        InvestorRow,
+    Ok(lock_many(tx, &[id]).await?.into_iter().next())
+}
+
+/// The investors of `ids` that the organization has, each row locked for the rest of the
+/// transaction, locked in id order (so that two transactions locking overlapping sets cannot
+/// deadlock), in id order.
+pub async fn lock_many(
+    tx: &mut TenantTx,
+    ids: &[InvestorId],
+) -> Result<Vec<InvestorRow>, sqlx::Error> {
+    let records = sqlx::query_as!(
+        Record,
         r#"SELECT id AS "id: InvestorId", type AS investor_type, legal_name, email, country,
                   date_of_birth, external_ref, annual_income, net_worth, annual_revenue,
                   net_assets, kyc_status, sanctions_status,
                   kyc_check_id AS "kyc_check_id: CheckId", kyc_provider_at, created_at, updated_at
-           FROM investors WHERE org_id = $1 AND id = $2 FOR UPDATE"#,
-        org_id,
-        id.uuid()
+           FROM investors WHERE organization_id = $1 AND id = ANY($2)
+           ORDER BY id
+           FOR UPDATE"#,
+        tx.org(),
+        ids as &[InvestorId]
     )
-    .fetch_optional(conn)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    typed(records)
+}
+
+/// The investors of `ids` that the organization has, in id order.
+pub async fn get_many(
+    tx: &mut TenantTx,
+    ids: &[InvestorId],
+) -> Result<Vec<InvestorRow>, sqlx::Error> {
+    let records = sqlx::query_as!(
+        Record,
+        r#"SELECT id AS "id: InvestorId", type AS investor_type, legal_name, email, country,
+                  date_of_birth, external_ref, annual_income, net_worth, annual_revenue,
+                  net_assets, kyc_status, sanctions_status,
+                  kyc_check_id AS "kyc_check_id: CheckId", kyc_provider_at, created_at, updated_at
+           FROM investors WHERE organization_id = $1 AND id = ANY($2)
+           ORDER BY id"#,
+        tx.org(),
+        ids as &[InvestorId]
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    typed(records)
 }
 
 pub struct ListFilter<'a> {
     pub after: Option<InvestorId>,
-    pub investor_type: Option<&'a str>,
+    pub investor_type: Option<InvestorType>,
     pub country: Option<&'a str>,
-    pub kyc_status: Option<&'a str>,
-    pub sanctions_status: Option<&'a str>,
+    pub kyc_status: Option<KycStatus>,
+    pub sanctions_status: Option<SanctionsStatus>,
     pub external_ref: Option<&'a str>,
     pub limit: i64,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    org_id: &str,
-    f: &ListFilter<'_>,
-) -> Result<Vec<InvestorRow>, sqlx::Error> {
-    sqlx::query_as!(
-        InvestorRow,
+pub async fn list(tx: &mut TenantTx, f: &ListFilter<'_>) -> Result<Vec<InvestorRow>, sqlx::Error> {
+    let records = sqlx::query_as!(
+        Record,
         r#"SELECT id AS "id: InvestorId", type AS investor_type, legal_name, email, country,
                   date_of_birth, external_ref, annual_income, net_worth, annual_revenue,
                   net_assets, kyc_status, sanctions_status,
                   kyc_check_id AS "kyc_check_id: CheckId", kyc_provider_at, created_at, updated_at
            FROM investors
-           WHERE org_id = $1
+           WHERE organization_id = $1
              AND ($2::uuid IS NULL OR id > $2)
              AND ($3::text IS NULL OR type = $3)
              AND ($4::text IS NULL OR country = $4)
@@ -205,47 +293,45 @@ pub async fn list(
              AND ($7::text IS NULL OR external_ref = $7)
            ORDER BY id
            LIMIT $8"#,
-        org_id,
+        tx.org(),
         f.after.map(InvestorId::uuid),
-        f.investor_type,
+        f.investor_type.map(InvestorType::as_str),
         f.country,
-        f.kyc_status,
-        f.sanctions_status,
+        f.kyc_status.map(KycStatus::as_str),
+        f.sanctions_status.map(SanctionsStatus::as_str),
         f.external_ref,
         f.limit,
     )
-    .fetch_all(pool)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    typed(records)
 }
 
 /// The beneficial owners of these investors, in their order.
 pub async fn owners(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     investor_ids: &[InvestorId],
 ) -> Result<Vec<OwnerRow>, sqlx::Error> {
-    let ids: Vec<uuid::Uuid> = investor_ids.iter().map(|i| i.uuid()).collect();
     sqlx::query_as!(
         OwnerRow,
         r#"SELECT investor_id AS "investor_id: InvestorId", position, name, ownership_percent,
                   country, date_of_birth, owner_key
            FROM beneficial_owners
-           WHERE org_id = $1 AND investor_id = ANY($2)
+           WHERE organization_id = $1 AND investor_id = ANY($2)
            ORDER BY investor_id, position"#,
-        org_id,
-        &ids
+        tx.org(),
+        investor_ids as &[InvestorId]
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
-/// Records the outcome of a KYC check on the investor.
+/// Records the outcome of a KYC run on the investor.
 pub async fn set_kyc(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
-    kyc_status: &str,
-    sanctions_status: &str,
+    kyc_status: KycStatus,
+    sanctions_status: SanctionsStatus,
     check_id: CheckId,
     provider_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -253,25 +339,24 @@ pub async fn set_kyc(
         "UPDATE investors
          SET kyc_status = $3, sanctions_status = $4, kyc_check_id = $5, kyc_provider_at = $6,
              updated_at = $6
-         WHERE org_id = $1 AND id = $2",
-        org_id,
+         WHERE organization_id = $1 AND id = $2",
+        tx.org(),
         id.uuid(),
-        kyc_status,
-        sanctions_status,
+        kyc_status.as_str(),
+        sanctions_status.as_str(),
         check_id.uuid(),
         provider_at,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Records a provider's later decision (webhook).
 pub async fn set_provider_status(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
-    kyc_status: &str,
+    kyc_status: KycStatus,
     check_id: CheckId,
     provider_at: OffsetDateTime,
     now: OffsetDateTime,
@@ -279,15 +364,15 @@ pub async fn set_provider_status(
     sqlx::query!(
         "UPDATE investors
          SET kyc_status = $3, kyc_check_id = $4, kyc_provider_at = $5, updated_at = $6
-         WHERE org_id = $1 AND id = $2",
-        org_id,
+         WHERE organization_id = $1 AND id = $2",
+        tx.org(),
         id.uuid(),
-        kyc_status,
+        kyc_status.as_str(),
         check_id.uuid(),
         provider_at,
         now,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -308,19 +393,19 @@ pub struct InvestorUpdate<'a> {
 
 /// Writes the investor's fields. `Ok(false)` when the `external_ref` is another investor's.
 pub async fn update(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
     u: &InvestorUpdate<'_>,
 ) -> Result<bool, sqlx::Error> {
     let taken = match u.external_ref {
         Some(r) => sqlx::query_scalar!(
-            "SELECT 1 AS one FROM investors WHERE org_id = $1 AND external_ref = $2 AND id <> $3",
-            org_id,
+            "SELECT 1 AS one FROM investors
+             WHERE organization_id = $1 AND external_ref = $2 AND id <> $3",
+            tx.org(),
             r,
             id.uuid()
         )
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut **tx)
         .await?
         .is_some(),
         None => false,
@@ -333,8 +418,8 @@ pub async fn update(
          SET legal_name = $3, email = $4, country = $5, date_of_birth = $6, external_ref = $7,
              annual_income = $8, net_worth = $9, annual_revenue = $10, net_assets = $11,
              updated_at = $12
-         WHERE org_id = $1 AND id = $2",
-        org_id,
+         WHERE organization_id = $1 AND id = $2",
+        tx.org(),
         id.uuid(),
         u.legal_name,
         u.email,
@@ -347,68 +432,49 @@ pub async fn update(
         u.net_assets,
         u.updated_at,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(true)
 }
 
 /// Replaces the investor's beneficial owners.
 pub async fn replace_owners(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
     owners: &[NewOwner<'_>],
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "DELETE FROM beneficial_owners WHERE org_id = $1 AND investor_id = $2",
-        org_id,
+        "DELETE FROM beneficial_owners WHERE organization_id = $1 AND investor_id = $2",
+        tx.org(),
         id.uuid()
     )
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
-    for (i, o) in owners.iter().enumerate() {
-        sqlx::query!(
-            "INSERT INTO beneficial_owners (investor_id, position, org_id, name, ownership_percent,
-                                            country, date_of_birth, owner_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            id.uuid(),
-            i32::try_from(i).unwrap_or(i32::MAX),
-            org_id,
-            o.name,
-            o.ownership_percent,
-            o.country,
-            o.date_of_birth,
-            o.owner_key,
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    insert_owners(tx, id, owners).await
 }
 
 /// Sets the investor's KYC state from a check that is not the provider's (an officer's
 /// decision, an update invalidating the KYC): the provider's last decision time is kept.
 pub async fn set_kyc_state(
-    conn: &mut PgConnection,
-    org_id: &str,
+    tx: &mut TenantTx,
     id: InvestorId,
-    kyc_status: &str,
-    sanctions_status: &str,
+    kyc_status: KycStatus,
+    sanctions_status: SanctionsStatus,
     check_id: CheckId,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE investors
          SET kyc_status = $3, sanctions_status = $4, kyc_check_id = $5, updated_at = $6
-         WHERE org_id = $1 AND id = $2",
-        org_id,
+         WHERE organization_id = $1 AND id = $2",
+        tx.org(),
         id.uuid(),
-        kyc_status,
-        sanctions_status,
+        kyc_status.as_str(),
+        sanctions_status.as_str(),
         check_id.uuid(),
         now,
     )
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

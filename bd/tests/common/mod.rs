@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use platform::Clock;
 use reqwest::Method;
 use sanctions::SanctionsList;
 use serde_json::{Value, json};
@@ -20,10 +21,22 @@ pub async fn app(pool: sqlx::PgPool) -> TestServer {
     app_with(pool, &[], None).await
 }
 
+/// The service on port 0, connected as the service role (row-level security binds it as in
+/// production); `pool`, the superuser's, stays the test's to look behind the service's back.
 pub async fn app_with(
     pool: sqlx::PgPool,
     vars: &[(&str, &str)],
     provider: Option<kyc::SharedKycProvider>,
+) -> TestServer {
+    app_with_clock(pool, vars, provider, Clock::system()).await
+}
+
+/// [`app_with`] on a given clock (a test pins it and moves it).
+pub async fn app_with_clock(
+    pool: sqlx::PgPool,
+    vars: &[(&str, &str)],
+    provider: Option<kyc::SharedKycProvider>,
+    clock: Clock,
 ) -> TestServer {
     let mut all = vec![("OFAC_DIR", OFAC_DIR)];
     all.extend_from_slice(vars);
@@ -31,10 +44,11 @@ pub async fn app_with(
     if let Some(p) = provider {
         config = config.with_kyc_provider(p);
     }
+    let service = testkit::service_pool(&pool).await;
     let platform =
-        platform::Platform::with_pool(config.common.clone(), pool, &bd::MIGRATOR).unwrap();
+        platform::Platform::with_pool(config.common.clone(), service, &bd::MIGRATOR).unwrap();
     let list = LazyLock::force(&LIST).clone();
-    TestServer::start(bd::router(&platform, &config, list)).await
+    TestServer::start(bd::router_with_clock(&platform, &config, list, clock)).await
 }
 
 pub fn token(user: &str) -> String {

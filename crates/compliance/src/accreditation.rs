@@ -55,6 +55,7 @@ use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use crate::common::{
     InvestorType, Reason, ReasonCode, amount_json, dec, decimal_from_json, iso_date, rfc3339,
+    string_schema, wire_names,
 };
 
 /// Income each of the two most recent years must exceed, alone.
@@ -141,6 +142,9 @@ impl fmt::Display for AccreditationMethod {
         f.write_str(self.as_str())
     }
 }
+
+// The BD's API has always called the `method` schema `AccreditationMethodName`.
+string_schema!(AccreditationMethod as "AccreditationMethodName");
 
 /// Evidence for `income`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -713,6 +717,12 @@ pub enum AccreditationStatus {
     /// `review`
     Review,
 }
+
+wire_names!(AccreditationStatus {
+    Verified = "verified",
+    Rejected = "rejected",
+    Review = "review",
+});
 
 impl AccreditationDecision {
     /// The status alone.

@@ -13,6 +13,73 @@ pub(crate) const fn dec(units: u32, scale: u32) -> Decimal {
     Decimal::from_parts(units, 0, 0, false, scale)
 }
 
+/// Gives a fieldless enum, whose serde names are its wire names, the same names as text: `ALL`
+/// (in the order the API lists them), `as_str`, `Display` and `FromStr`. A name is written once
+/// here; the tests check that serde agrees.
+macro_rules! wire_names {
+    ($ty:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in the order the API lists them.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $wire),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = vocab::UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| vocab::UnknownName(s.to_owned()))
+            }
+        }
+    };
+}
+pub(crate) use wire_names;
+
+/// With the `openapi` feature, the OpenAPI schema of a wire enum (one with `ALL` and `as_str`):
+/// a string holding one of the wire names, under the schema name the services' documents use.
+/// Written by hand, not derived: a derived schema would carry the type's Rust documentation as
+/// its description, and the services describe these values where they use them. It is
+/// utoipa's `ComposeSchema` (what its derive implements, and what `PartialSchema` and an inline
+/// `Option<T>` parameter are built from), which utoipa 6 keeps in its hidden `__dev` module.
+macro_rules! string_schema {
+    ($ty:ident as $name:literal) => {
+        #[cfg(feature = "openapi")]
+        impl utoipa::__dev::ComposeSchema for $ty {
+            fn compose(
+                _generics: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+            ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($ty::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+        }
+    };
+}
+pub(crate) use string_schema;
+
 /// Whether the investor is a natural person or not. Several rules only
 /// apply to one of the two (SEC Rule 501(a) lists them separately).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,15 +91,12 @@ pub enum InvestorType {
     Entity,
 }
 
-impl InvestorType {
-    /// The wire name (`individual`, `entity`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Individual => "individual",
-            Self::Entity => "entity",
-        }
-    }
-}
+wire_names!(InvestorType {
+    Individual = "individual",
+    Entity = "entity",
+});
+// The BD's API has always called the investor's `type` schema `InvestorKind`.
+string_schema!(InvestorType as "InvestorKind");
 
 pub use vocab::{Regulation, Side};
 
@@ -88,6 +152,9 @@ pub enum ReasonCode {
     AccreditationRequired,
     /// The investor's accreditation has expired.
     AccreditationExpired,
+    /// The order's amount is unknown (a market order in an asset that has not traded yet), so
+    /// an investment limit cannot be checked.
+    PriceUnknown,
 }
 
 impl ReasonCode {
@@ -115,6 +182,7 @@ impl ReasonCode {
             Self::SanctionsUnderReview => "sanctions_under_review",
             Self::AccreditationRequired => "accreditation_required",
             Self::AccreditationExpired => "accreditation_expired",
+            Self::PriceUnknown => "price_unknown",
         }
     }
 }
@@ -318,4 +386,55 @@ pub(crate) fn decimal_from_json(v: &serde_json::Value) -> Option<Decimal> {
     text.parse::<Decimal>()
         .ok()
         .or_else(|| Decimal::from_scientific(&text).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::accreditation::AccreditationStatus;
+    use crate::pretrade::{AccreditationStatusKind, KycStatus, SanctionsStatus};
+    use crate::surveillance::{AlertRule, Severity};
+
+    fn agree<T>(all: &[T])
+    where
+        T: Copy + std::fmt::Debug + PartialEq + serde::Serialize + serde::de::DeserializeOwned,
+        T: std::fmt::Display + std::str::FromStr,
+    {
+        for v in all {
+            let json = serde_json::to_string(v).expect("serializes");
+            assert_eq!(json, format!("\"{v}\""), "{v:?}");
+            assert_eq!(serde_json::from_str::<T>(&json).ok(), Some(*v));
+            assert!(v.to_string().parse::<T>().ok() == Some(*v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn wire_names_are_serde_names() {
+        agree(super::InvestorType::ALL);
+        agree(KycStatus::ALL);
+        agree(SanctionsStatus::ALL);
+        agree(AccreditationStatusKind::ALL);
+        agree(AccreditationStatus::ALL);
+        agree(AlertRule::ALL);
+        agree(Severity::ALL);
+        assert!("approve".parse::<KycStatus>().is_err());
+        // The order the API lists them in (filters of GET /v1/investors).
+        assert_eq!(KycStatus::ALL[0], KycStatus::None);
+        assert_eq!(SanctionsStatus::ALL[0], SanctionsStatus::None);
+    }
+
+    #[test]
+    fn the_worst_answer_wins() {
+        use KycStatus::*;
+        use SanctionsStatus as S;
+        assert_eq!(KycStatus::combined(Approved, S::Clear), Approved);
+        assert_eq!(KycStatus::combined(Approved, S::Review), Review);
+        assert_eq!(KycStatus::combined(Review, S::Clear), Review);
+        assert_eq!(KycStatus::combined(Approved, S::Hit), Rejected);
+        assert_eq!(KycStatus::combined(Rejected, S::Clear), Rejected);
+        assert_eq!(KycStatus::combined(Review, S::Hit), Rejected);
+        assert_eq!(KycStatus::combined(Approved, S::None), Review);
+        assert_eq!(S::Clear.worst(S::Hit), S::Hit);
+        assert_eq!(S::Review.worst(S::Clear), S::Review);
+        assert_eq!(S::Hit.worst(S::Review), S::Hit);
+    }
 }

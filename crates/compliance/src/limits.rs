@@ -56,8 +56,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{Decision, InvestorType, Reason, ReasonCode, Regulation, amount_json, dec};
 
-const RULE_REG_CF: &str = "17 CFR 227.100(a)(2)";
-const RULE_REG_A: &str = "17 CFR 230.251(d)(2)(i)(C)";
+pub(crate) const RULE_REG_CF: &str = "17 CFR 227.100(a)(2)";
+pub(crate) const RULE_REG_A: &str = "17 CFR 230.251(d)(2)(i)(C)";
 
 /// The dollar figures and rates of the limits. The dollar figures are
 /// inflation-adjusted by the SEC at least every five years, so they are

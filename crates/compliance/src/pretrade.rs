@@ -38,14 +38,21 @@ use time::OffsetDateTime;
 
 use crate::common::{
     Decision, InvestorType, Reason, ReasonCode, Regulation, Side, amount_json, rfc3339,
+    string_schema, wire_names,
 };
-use crate::limits::{FinancialProfile, LimitCheck, LimitConfig, check_investment_limit};
+use crate::limits::{
+    FinancialProfile, LimitCheck, LimitConfig, RULE_REG_A, RULE_REG_CF, check_investment_limit,
+    investment_limit,
+};
 
 const RULE_506C_VERIFY: &str = "17 CFR 230.506(c)(2)(ii)";
 const RULE_CIP: &str = "31 CFR 1023.220 (customer identification program)";
 const RULE_OFAC: &str = "31 CFR Chapter V (OFAC sanctions regulations)";
 
-/// State of the investor's KYC/KYB check.
+/// State of the investor's KYC/KYB identity verification: the one definition the BD stores
+/// (`investors.kyc_status`), filters on, answers and applies. A provider answers `approved`,
+/// `rejected` or `review`; `none` is an investor never verified (or whose identity changed
+/// since).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum KycStatus {
@@ -60,7 +67,17 @@ pub enum KycStatus {
     None,
 }
 
-/// State of the investor's sanctions screening.
+wire_names!(KycStatus {
+    None = "none",
+    Approved = "approved",
+    Rejected = "rejected",
+    Review = "review",
+});
+string_schema!(KycStatus as "KycStatus");
+
+/// State of the investor's sanctions screening (OFAC SDN list and sanctioned jurisdictions):
+/// the one definition the BD stores (`investors.sanctions_status`), screens into, answers and
+/// applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SanctionsStatus {
@@ -73,6 +90,50 @@ pub enum SanctionsStatus {
     /// Never screened.
     #[default]
     None,
+}
+
+wire_names!(SanctionsStatus {
+    None = "none",
+    Clear = "clear",
+    Hit = "hit",
+    Review = "review",
+});
+string_schema!(SanctionsStatus as "SanctionsStatus");
+
+impl SanctionsStatus {
+    /// How bad the outcome is, for combining the screening of several parties: the worst one
+    /// decides (`hit` over `review` over `clear`; `none` is no screening at all).
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Clear => 1,
+            Self::Review => 2,
+            Self::Hit => 3,
+        }
+    }
+
+    /// The worse of two outcomes.
+    #[must_use]
+    pub fn worst(self, other: Self) -> Self {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl KycStatus {
+    /// The answer of a KYC check that combines the provider's identity verification with our
+    /// sanctions screening: rejected if either refused (a rejected identity, a hit); review if
+    /// either waits for a person (or was not made); approved only when both passed.
+    pub fn combined(identity: KycStatus, sanctions: SanctionsStatus) -> KycStatus {
+        match (identity, sanctions) {
+            (Self::Rejected, _) | (_, SanctionsStatus::Hit) => Self::Rejected,
+            (Self::Approved, SanctionsStatus::Clear) => Self::Approved,
+            _ => Self::Review,
+        }
+    }
 }
 
 /// The accreditation on file, as the BD stores it.
@@ -111,6 +172,14 @@ pub enum AccreditationStatusKind {
     /// None on file.
     None,
 }
+
+wire_names!(AccreditationStatusKind {
+    Verified = "verified",
+    Expired = "expired",
+    Review = "review",
+    Rejected = "rejected",
+    None = "none",
+});
 
 impl AccreditationState {
     /// Whether the investor is accredited at `as_of`.
@@ -159,6 +228,11 @@ pub struct PreTradeInput {
     pub side: Side,
     /// The order's notional amount in USD.
     pub amount: Decimal,
+    /// The amount is not known: a market order (no limit price) in an asset that has not
+    /// traded yet. `amount` is then ignored by the investment limit, which cannot be checked:
+    /// a limited buy of a non-accredited investor is refused with `price_unknown`.
+    #[serde(default)]
+    pub amount_unknown: bool,
     /// Bought under the same regulation in the prior 12 months.
     #[serde(default)]
     pub prior_12m_amount: Decimal,
@@ -261,11 +335,29 @@ fn accreditation_reason(
     }
 }
 
+/// Why a limited buy whose amount is unknown cannot be approved.
+fn price_unknown_reason(regulation: Regulation) -> Reason {
+    Reason::new(
+        ReasonCode::PriceUnknown,
+        "a market order in an asset without a trade yet cannot be checked against the \
+         investment limit; send a limit price",
+    )
+    .with_rule(match regulation {
+        Regulation::RegCf => RULE_REG_CF,
+        _ => RULE_REG_A,
+    })
+}
+
 /// The pre-trade decision: every failing check is a reason; approved when
 /// there is none.
+///
+/// An order whose amount is unknown ([`PreTradeInput::amount_unknown`]) is
+/// judged on everything but the amount: under `reg_cf` and `reg_a_tier2` a
+/// buy of a non-accredited investor is refused with `price_unknown` (a limit
+/// that cannot be measured is not met), after any missing financial profile.
 pub fn pre_trade_decision(input: &PreTradeInput, policy: &PreTradePolicy) -> Decision {
     let mut reasons = Vec::new();
-    if input.amount <= Decimal::ZERO {
+    if !input.amount_unknown && input.amount <= Decimal::ZERO {
         reasons.push(
             Reason::new(
                 ReasonCode::InvalidAmount,
@@ -287,6 +379,24 @@ pub fn pre_trade_decision(input: &PreTradeInput, policy: &PreTradePolicy) -> Dec
                     input.as_of,
                     input.regulation,
                 ));
+            }
+        }
+        Regulation::RegCf | Regulation::RegATier2
+            if input.side == Side::Buy && input.amount_unknown =>
+        {
+            // What can be judged without the amount: whether a limit applies and the
+            // figures it needs are known.
+            if let Err(missing) = investment_limit(
+                input.regulation,
+                input.investor_type,
+                accredited,
+                &input.financial_profile,
+                &policy.limits,
+            ) {
+                reasons.push(missing);
+            }
+            if !accredited {
+                reasons.push(price_unknown_reason(input.regulation));
             }
         }
         Regulation::RegCf | Regulation::RegATier2

@@ -37,7 +37,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::common::{amount_json, dec, rfc3339};
+use crate::common::{amount_json, dec, rfc3339, string_schema, wire_names};
 
 /// An executed trade, as ATS's `trade.executed` event describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,16 +72,12 @@ pub enum AlertRule {
     PriceDeviation,
 }
 
-impl AlertRule {
-    /// The stable wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WashTrade => "wash_trade",
-            Self::Concentration => "concentration",
-            Self::PriceDeviation => "price_deviation",
-        }
-    }
-}
+wire_names!(AlertRule {
+    WashTrade = "wash_trade",
+    Concentration = "concentration",
+    PriceDeviation = "price_deviation",
+});
+string_schema!(AlertRule as "AlertRule");
 
 /// How urgent an alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,6 +90,12 @@ pub enum Severity {
     /// Look at it now.
     High,
 }
+
+wire_names!(Severity {
+    Low = "low",
+    Medium = "medium",
+    High = "high",
+});
 
 /// An alert before the BD gives it an id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ fn base(regulation: Regulation, side: Side) -> PreTradeInput {
         regulation,
         side,
         amount: d("1000"),
+        amount_unknown: false,
         prior_12m_amount: Decimal::ZERO,
         financial_profile: FinancialProfile::default(),
         as_of: AS_OF,
@@ -320,5 +321,50 @@ fn eligibility_summary() {
     assert_eq!(
         serde_json::to_value(&e.accreditation).expect("json"),
         json!({"status": "none", "expires_at": null})
+    );
+}
+
+#[test]
+fn an_unknown_amount_refuses_a_limited_buy_of_a_non_accredited_investor() {
+    for (regulation, rule) in [
+        (Regulation::RegCf, "17 CFR 227.100(a)(2)"),
+        (Regulation::RegATier2, "17 CFR 230.251(d)(2)(i)(C)"),
+    ] {
+        let mut input = base(regulation, Side::Buy);
+        input.financial_profile = FinancialProfile::individual(Some(d("50000")), Some(d("80000")));
+        input.amount = d("1000000000"); // far above the limit: ignored, it is not the amount
+        input.amount_unknown = true;
+        let decision = decide(&input);
+        let codes: Vec<ReasonCode> = decision.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, vec![ReasonCode::PriceUnknown], "{regulation:?}");
+        assert_eq!(decision.reasons[0].rule.as_deref(), Some(rule));
+        assert_eq!(ReasonCode::PriceUnknown.as_str(), "price_unknown");
+
+        // A missing profile is said first.
+        input.financial_profile = FinancialProfile::default();
+        let codes: Vec<ReasonCode> = decide(&input).reasons.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ReasonCode::FinancialProfileMissing,
+                ReasonCode::PriceUnknown
+            ]
+        );
+
+        // Accredited: no limit, nothing to measure.
+        input.accreditation = valid_until(datetime!(2025-09-13 12:00 UTC));
+        assert!(decide(&input).approved, "{regulation:?}");
+
+        // Sells and unlimited regulations do not need the amount.
+        let mut sell = base(regulation, Side::Sell);
+        sell.amount_unknown = true;
+        assert!(decide(&sell).approved);
+    }
+    let mut input = base(Regulation::RegD506b, Side::Buy);
+    input.amount_unknown = true;
+    input.amount = Decimal::ZERO;
+    assert!(
+        decide(&input).approved,
+        "an unknown amount is not a zero amount"
     );
 }

@@ -169,15 +169,10 @@ impl KycSubject {
     }
 }
 
-/// The decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KycStatus {
-    Approved,
-    Rejected,
-    /// Not decided yet: pending at the provider, waiting for the investor, or for a human.
-    Review,
-}
+/// The decision: the platform's one KYC status (`compliance::pretrade::KycStatus`). A provider
+/// answers `Approved`, `Rejected` or `Review` (not decided yet: pending at the provider, waiting
+/// for the investor, or for a human); `None` (never verified) is the BD's, never a provider's.
+pub use compliance::pretrade::KycStatus;
 
 /// What a provider answered about a subject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
