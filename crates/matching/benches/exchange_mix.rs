@@ -7,13 +7,16 @@
 //! 3. Paced at 1 million commands per second, open loop: command `i` is due at
 //!    `start + i µs`; its latency runs from when it was due to when it finished, so time
 //!    spent waiting behind a slow command counts.
+//! 4. The same paced loop with a no-op in place of the engine: the floor the harness and
+//!    the machine set (timer calls, interrupts, preemption).
 //!
 //! `MATCHING_BENCH_COMMANDS` changes the number of commands (default 2,000,000).
-//! `MATCHING_BENCH_PACED_CHUNK=N` runs the paced part in chunks of N commands with a 600 ms
-//! pause before each (each chunk restarts the schedule; the book carries on). That is
-//! for running under `chrt -f` (a real-time priority on a core of its own): Linux throttles
-//! a real-time task that runs more than 950 ms in a second, so chunks of at most 500,000
-//! commands (0.5 s at 1 MHz) with pauses never meet the throttle. Results go to
+//! `MATCHING_BENCH_PACED_CHUNK=N` runs the paced parts in chunks of N commands, each after
+//! a 600 ms pause and a 20 ms warm-up (spinning, then one walk over the book); each chunk
+//! restarts the schedule and the book carries on. That is for running under `chrt -f` (a
+//! real-time priority, on a core of its own with `taskset`): Linux throttles a real-time
+//! task that runs more than 950 ms in a second, so chunks of at most 500,000 commands
+//! (0.5 s at 1 MHz) with pauses never meet the throttle. Results go to
 //! docs/benchmarks.md. Plain `Instant` timing, no criterion.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -77,9 +80,9 @@ fn service_times(base: &Book, commands: &[Command]) -> Vec<u32> {
 }
 
 /// Open loop at one command per `interval_ns`: latency from the scheduled time. With
-/// `chunk` > 0, in chunks of that many commands, each after a pause. `engine: false` runs
-/// the same loop with a no-op instead of the book: the harness's and the machine's own
-/// floor.
+/// `chunk` > 0, in chunks of that many commands, each after a pause and a warm-up.
+/// `engine: false` runs the same loop with a no-op instead of the book: the harness's and
+/// the machine's own floor.
 fn paced(
     base: &Book,
     commands: &[Command],
@@ -89,16 +92,6 @@ fn paced(
 ) -> (Vec<u32>, u64) {
     let mut book = base.clone();
     let mut out: Vec<Event> = Vec::with_capacity(256);
-    let mut run = |cmd: Command| {
-        if engine {
-            out.clear();
-            let r = book.apply(cmd, &mut out);
-            black_box(&r);
-            black_box(&out);
-        } else {
-            black_box(cmd);
-        }
-    };
     let mut ns = Vec::with_capacity(commands.len());
     let mut late_starts = 0u64;
     let chunk = if chunk == 0 { commands.len() } else { chunk };
@@ -106,6 +99,13 @@ fn paced(
         if chunk < commands.len() {
             std::thread::sleep(Duration::from_millis(600));
         }
+        // Warm up as a busy engine would be: the core awake (spin 20 ms) and the book in
+        // cache (one walk over every order, level and index).
+        let warm = Instant::now();
+        while warm.elapsed() < Duration::from_millis(20) {
+            std::hint::spin_loop();
+        }
+        black_box(book.check_invariants().is_ok());
         let start = Instant::now();
         for (i, &cmd) in part.iter().enumerate() {
             let due = i as u64 * interval_ns;
@@ -117,7 +117,14 @@ fn paced(
                 std::hint::spin_loop();
                 now = start.elapsed().as_nanos() as u64;
             }
-            run(cmd);
+            if engine {
+                out.clear();
+                let r = book.apply(cmd, &mut out);
+                black_box(&r);
+                black_box(&out);
+            } else {
+                black_box(cmd);
+            }
             let done = start.elapsed().as_nanos() as u64;
             ns.push((done - due).min(u64::from(u32::MAX)) as u32);
         }
@@ -154,11 +161,13 @@ fn main() {
     let started = Instant::now();
     let w = support::generate(SEED, RESTING, n);
     println!(
-        "workload: {} set-up orders ({} resting), then {} commands: {}; {} open at the end (generated in {:?})",
+        "workload: {} set-up orders ({} resting), then {} commands: {}; {}..={} open after any command, {} at the end (generated in {:?})",
         w.setup.len(),
         w.open_after_setup,
         w.commands.len(),
         w.mix.describe(),
+        w.open_range.0,
+        w.open_range.1,
         w.open_at_end,
         started.elapsed()
     );

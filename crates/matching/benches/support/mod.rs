@@ -93,6 +93,8 @@ pub struct Workload {
     /// Open orders after the setup and after the last command.
     pub open_after_setup: usize,
     pub open_at_end: usize,
+    /// The fewest and most open orders after any command.
+    pub open_range: (usize, usize),
 }
 
 /// The open orders the generator may cancel or move, with O(1) random pick and removal.
@@ -269,14 +271,16 @@ pub fn generate(seed: u64, target: usize, n: usize) -> Workload {
     let mut mix = Mix::default();
     let mut commands = Vec::with_capacity(n);
     let slack = target / 10;
+    let mut open_range = (usize::MAX, 0);
     for _ in 0..n {
         let roll = g.rng.below(100);
         let open = g.live.ids.len();
         // Keep the book near its target size: a placement becomes a cancel when the book
-        // is too full, a cancel a placement when too thin.
+        // is too full, a cancel a placement when it is below target (cancels and fills
+        // outweigh placements in this mix, so the book sits just under the target).
         let roll = match roll {
             0..=8 if open > target + slack => 12,
-            12..=17 if open + slack < target => 0,
+            12..=17 if open < target => 0,
             r => r,
         };
         let cmd = match roll {
@@ -311,6 +315,8 @@ pub fn generate(seed: u64, target: usize, n: usize) -> Workload {
         };
         g.apply(cmd, &mut mix);
         commands.push(cmd);
+        let open = g.book.len();
+        open_range = (open_range.0.min(open), open_range.1.max(open));
     }
     Workload {
         setup,
@@ -318,6 +324,7 @@ pub fn generate(seed: u64, target: usize, n: usize) -> Workload {
         mix,
         open_after_setup,
         open_at_end: g.book.len(),
+        open_range,
     }
 }
 
