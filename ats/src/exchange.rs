@@ -10,23 +10,22 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use matching::{
-    Book, Command, Event, Lots, NewOrder, OpenOrder, OrderKind, OwnerId, Snapshot, Ticks,
-};
+use matching::{Book, Command, Event, Lots, NewOrder, OpenOrder, OrderKind, OwnerId, Snapshot};
 use platform::db::TenantTx;
-use platform::ids::{AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
+use platform::ids::{AssetId, InvestorId, OrderId, SettlementId, TradeId};
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::sync::OwnedMutexGuard;
 use vocab::{EventType, OrderStatus, Side};
 
+use crate::events::{order_event, trade_event};
+use crate::grid::Grid;
 use crate::store::assets::{self, AssetRow, BookRow};
 use crate::store::orders::{self, OrderRow, OrderUpdate};
 use crate::store::outbox::{self, NewEvent};
 use crate::store::trades;
-use crate::views::{CancelReason, OrderView, TradeView};
+use crate::views::{CancelReason, TradeView};
 
 /// What a book's orders carry besides what the engine knows, in decimals: enough to write an
 /// order's new state without reading it first.
@@ -66,50 +65,6 @@ impl Books {
     }
 }
 
-/// The decimal grid of an asset.
-#[derive(Debug, Clone, Copy)]
-pub struct Grid {
-    pub tick: Decimal,
-    pub lot: Decimal,
-}
-
-impl Grid {
-    pub fn of(asset: &AssetRow) -> Self {
-        Self {
-            tick: asset.tick_size,
-            lot: asset.lot_size,
-        }
-    }
-
-    fn ticks(&self, price: Decimal) -> anyhow::Result<Ticks> {
-        Ok(matching::grid::to_ticks(price, self.tick)?)
-    }
-
-    fn lots(&self, quantity: Decimal) -> anyhow::Result<Lots> {
-        Ok(matching::grid::to_lots(quantity, self.lot)?)
-    }
-
-    /// `ticks` ticks, at the tick's scale (`10.00` for a tick of 0.01), as the API shows it.
-    pub fn price(&self, ticks: Ticks) -> anyhow::Result<Decimal> {
-        Decimal::from(ticks)
-            .checked_mul(self.tick)
-            .ok_or_else(|| anyhow::anyhow!("price overflow"))
-    }
-
-    /// `lots` lots at the lot's scale; zero is zero.
-    pub fn quantity(&self, lots: Lots) -> anyhow::Result<Decimal> {
-        Decimal::from(lots)
-            .checked_mul(self.lot)
-            .ok_or_else(|| anyhow::anyhow!("quantity overflow"))
-    }
-
-    pub fn quantity_wide(&self, lots: u128) -> anyhow::Result<Decimal> {
-        Decimal::from_i128_with_scale(i128::try_from(lots)?, 0)
-            .checked_mul(self.lot)
-            .ok_or_else(|| anyhow::anyhow!("quantity overflow"))
-    }
-}
-
 fn engine_id(id: OrderId) -> matching::OrderId {
     matching::OrderId(id.uuid().as_u128())
 }
@@ -130,10 +85,25 @@ fn kind_of(row: &OrderRow, grid: Grid) -> anyhow::Result<OrderKind> {
         .map_err(|e| anyhow::anyhow!("order {} cannot be matched: {e}", row.id))
 }
 
+/// What a seller has committed beyond the TA's holdings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Committed {
+    /// What their working sell orders still offer.
+    pub open_sells: Decimal,
+    /// What they sold in trades whose settlement is pending.
+    pub sold_unsettled: Decimal,
+}
+
+impl Committed {
+    pub fn total(&self) -> Decimal {
+        self.open_sells + self.sold_unsettled
+    }
+}
+
 /// What a matcher did, once committed: the orders it changed as they now stand, the trades,
 /// and the book's new version.
 #[derive(Debug, Default)]
-pub struct Committed {
+pub struct Done {
     pub orders: HashMap<OrderId, OrderRow>,
     pub trades: Vec<TradeView>,
     pub version: i64,
@@ -150,6 +120,10 @@ pub struct Matcher {
     events: Vec<Event>,
     /// Events that are not the engine's (rejections inside the lock), written with the rest.
     extra_events: Vec<NewEvent>,
+    /// Sellers' quantities sold in trades not settled yet, read once per seller.
+    unsettled: HashMap<InvestorId, Decimal>,
+    /// Quantities sold through this matcher's commands, not written yet.
+    sold_here: HashMap<InvestorId, Decimal>,
     dirty: bool,
     committed: bool,
 }
@@ -177,6 +151,8 @@ impl Matcher {
             now,
             events: Vec::new(),
             extra_events: Vec::new(),
+            unsettled: HashMap::new(),
+            sold_here: HashMap::new(),
             dirty: false,
             committed: false,
         };
@@ -247,19 +223,37 @@ impl Matcher {
             .ok_or_else(|| anyhow::anyhow!("book not loaded"))
     }
 
-    /// What `investor`'s working sell orders in this book still commit.
-    pub fn committed_to_sells(&self, investor: InvestorId) -> Decimal {
-        let Some(book) = self.slot.book.as_ref() else {
-            return Decimal::ZERO;
-        };
+    /// What `investor` has already committed of this asset, beyond what the TA knows: what
+    /// their working sell orders still offer, and what they sold in trades not settled yet
+    /// (in the database, and in this matcher's commands not yet written).
+    pub async fn committed_to_sells(&mut self, investor: InvestorId) -> anyhow::Result<Committed> {
+        let book = self
+            .slot
+            .book
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("book not loaded"))?;
         let who = owner(investor);
-        let lots: u128 = book
+        let working: u128 = book
             .resting(Side::Sell)
             .chain(book.held(Side::Sell))
             .filter(|o| o.owner == who)
             .map(|o| u128::from(o.remaining))
             .sum();
-        self.grid.quantity_wide(lots).unwrap_or(Decimal::MAX)
+        let working = self.grid.quantity_wide(working)?;
+        let asset = self.asset.id;
+        let stored = match self.unsettled.get(&investor) {
+            Some(q) => *q,
+            None => {
+                let q = trades::sold_unsettled(self.tx()?, asset, investor).await?;
+                self.unsettled.insert(investor, q);
+                q
+            }
+        };
+        let here = self.sold_here.get(&investor).copied().unwrap_or_default();
+        Ok(Committed {
+            open_sells: working,
+            sold_unsettled: stored + here,
+        })
     }
 
     /// Places a recorded order (status `pending_compliance`) on the book.
@@ -288,7 +282,27 @@ impl Matcher {
 
     fn apply(&mut self, cmd: Command) -> anyhow::Result<()> {
         let mut events = std::mem::take(&mut self.events);
+        let from = events.len();
         let result = self.book()?.apply(cmd, &mut events);
+        for e in &events[from..] {
+            if let Event::Trade {
+                taker,
+                maker,
+                quantity,
+                ..
+            } = *e
+            {
+                let (taker, maker) = (api_id(taker), api_id(maker));
+                let seller = [taker, maker]
+                    .into_iter()
+                    .filter_map(|id| self.slot.fills.get(&id))
+                    .find(|f| f.side == Side::Sell)
+                    .map(|f| f.investor);
+                if let Some(seller) = seller {
+                    *self.sold_here.entry(seller).or_default() += self.grid.quantity(quantity)?;
+                }
+            }
+        }
         self.events = events;
         self.dirty = true;
         // Every command is one the service built from a stored, validated order.
@@ -319,7 +333,7 @@ impl Matcher {
     }
 
     /// Writes what the commands did and commits; the book in memory becomes the new version.
-    pub async fn commit(mut self) -> anyhow::Result<Committed> {
+    pub async fn commit(mut self) -> anyhow::Result<Done> {
         let events = std::mem::take(&mut self.events);
         let org = tx_org(self.tx.as_ref()).to_owned();
         let symbol = self.asset.symbol.clone();
@@ -502,7 +516,7 @@ impl Matcher {
                 self.slot.fills.remove(id);
             }
         }
-        Ok(Committed {
+        Ok(Done {
             orders: rows,
             trades: trade_views,
             version,
@@ -568,46 +582,4 @@ fn fills_of(r: &OrderRow) -> anyhow::Result<Fills> {
         investor: r.investor_id,
         side: r.side()?,
     })
-}
-
-/// An order event: the order as it stands, plus its symbol (API.md, Events).
-pub fn order_event(
-    kind: EventType,
-    order: &OrderView,
-    symbol: &str,
-    org: &str,
-    now: OffsetDateTime,
-) -> NewEvent {
-    let mut data = serde_json::to_value(order).unwrap_or_else(|_| json!({}));
-    data["symbol"] = json!(symbol);
-    envelope(kind, order.asset_id, data, org, now)
-}
-
-fn trade_event(trade: &TradeView, symbol: &str, org: &str, now: OffsetDateTime) -> NewEvent {
-    let mut data = serde_json::to_value(trade).unwrap_or_else(|_| json!({}));
-    data["symbol"] = json!(symbol);
-    envelope(EventType::TradeExecuted, trade.asset_id, data, org, now)
-}
-
-fn envelope(
-    kind: EventType,
-    asset: AssetId,
-    data: serde_json::Value,
-    org: &str,
-    now: OffsetDateTime,
-) -> NewEvent {
-    let id = EventId::new();
-    NewEvent {
-        id,
-        asset_id: asset,
-        event_type: kind,
-        payload: json!({
-            "id": id,
-            "type": kind,
-            "created_at": platform::time::format(now),
-            "organization_id": org,
-            "data": data,
-        }),
-        created_at: now,
-    }
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use vocab::Side;
 
 use crate::AppState;
-use crate::exchange::Grid;
+use crate::grid::Grid;
 use crate::store::assets::{self, NewAsset};
 use crate::store::orders;
 use crate::store::trades::{self, SettlementFilter, TradeFilter};

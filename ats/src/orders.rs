@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use vocab::{EventType, OrderStatus};
 
 use crate::AppState;
-use crate::exchange::{Matcher, order_event};
+use crate::events::order_event;
+use crate::exchange::Matcher;
 use crate::store::assets;
 use crate::store::orders::{self, OrderFilter};
 use crate::store::outbox;

@@ -24,7 +24,8 @@ use vocab::{EventType, OrderType, Side, TimeInForce};
 
 use crate::AppState;
 use crate::downstream::{PreTrade, PreTradeAnswer};
-use crate::exchange::{Matcher, order_event};
+use crate::events::order_event;
+use crate::exchange::Matcher;
 use crate::store::assets::{self, AssetRow};
 use crate::store::orders::{self, NewOrderRow, OrderRow};
 use crate::store::outbox;
@@ -425,8 +426,8 @@ async fn match_book(
             continue;
         }
         if let Some(t) = transferable {
-            let committed = m.committed_to_sells(row.investor_id);
-            let available = (*t - committed).max(Decimal::ZERO);
+            let committed = m.committed_to_sells(row.investor_id).await?;
+            let available = (*t - committed.total()).max(Decimal::ZERO);
             if row.quantity > available {
                 short.push((*id, *check, *t, committed, available));
                 continue;
@@ -447,7 +448,8 @@ async fn match_book(
             let err = ApiError::new(
                 ErrorCode::InsufficientHoldings,
                 format!(
-                    "the seller may sell {available} of this asset: {transferable} transferable at the TA less {committed} committed to open sell orders"
+                    "the seller may sell {available} of this asset: {transferable} transferable at the TA, less {} offered by their open sell orders and {} sold in trades not settled yet",
+                    committed.open_sells, committed.sold_unsettled
                 ),
             )
             .with_detail("order_id", id)
@@ -456,7 +458,8 @@ async fn match_book(
             .with_detail("requested", o.quantity)
             .with_detail("available", available)
             .with_detail("transferable", transferable)
-            .with_detail("committed_to_open_sells", committed)
+            .with_detail("committed_to_open_sells", committed.open_sells)
+            .with_detail("sold_unsettled", committed.sold_unsettled)
             .with_detail("order", o.view()?);
             answers.push((*id, Err(err)));
         }

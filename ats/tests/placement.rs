@@ -81,6 +81,22 @@ async fn a_sell_must_be_covered_by_holdings_less_open_sells(pool: PgPool) {
     s.placed(limit(&asset, &seller, "sell", "20", "11.00"))
         .await;
 
+    // All 100 are offered. When 10 of them trade they are no longer offered, but they stay
+    // the seller's at the TA until the settlement's transfer: still nothing left to sell.
+    let buyer = s.investor("acme", "Bob Buyer").await;
+    s.placed(limit(&asset, &buyer, "buy", "10", "10.00")).await;
+    let got = s
+        .order("acme/alice", limit(&asset, &seller, "sell", "1", "12.00"))
+        .await;
+    let d = testkit::assert_error(&got, 422, "INSUFFICIENT_HOLDINGS");
+    assert_eq!(dec(&d["available"]), "0", "{d}");
+    assert_eq!(
+        dec(&d["committed_to_open_sells"]),
+        "90",
+        "70 + 20 left on the book: {d}"
+    );
+    assert_eq!(dec(&d["sold_unsettled"]), "10", "{d}");
+
     // An investor the TA has never recorded holds nothing.
     let nobody = s.investor("acme", "Ned Noshares").await;
     let got = s
@@ -96,7 +112,7 @@ async fn a_sell_must_be_covered_by_holdings_less_open_sells(pool: PgPool) {
         .iter()
         .map(|l| dec(&l["quantity"]))
         .collect();
-    assert_eq!(asks, ["80", "20"]);
+    assert_eq!(asks, ["70", "20"]);
 }
 
 #[sqlx::test(migrator = "ats::MIGRATOR")]

@@ -252,3 +252,25 @@ pub async fn settlement(
     .fetch_optional(&mut **tx)
     .await
 }
+
+/// What `investor` sold of `asset` in trades whose settlement is still `pending`: shares the
+/// TA still counts as theirs until the settlement's transfer is recorded.
+pub async fn sold_unsettled(
+    tx: &mut TenantTx,
+    asset: AssetId,
+    investor: InvestorId,
+) -> Result<Decimal, sqlx::Error> {
+    let org = tx.org().to_owned();
+    sqlx::query_scalar!(
+        r#"SELECT COALESCE(sum(t.quantity), 0) AS "sold!"
+           FROM trades t
+           JOIN settlements s ON s.organization_id = t.organization_id AND s.trade_id = t.id
+           WHERE t.organization_id = $1 AND t.asset_id = $2 AND t.seller_investor_id = $3
+             AND s.status = 'pending'"#,
+        org,
+        asset as AssetId,
+        investor as InvestorId,
+    )
+    .fetch_one(&mut **tx)
+    .await
+}

@@ -55,24 +55,6 @@ pub enum Reject {
     BookFull,
 }
 
-impl Reject {
-    /// The API error code (the contract's "Conventions") the service should answer with.
-    #[must_use]
-    pub fn api_code(&self) -> &'static str {
-        match self {
-            Self::ZeroQuantity
-            | Self::InvalidPrice { .. }
-            | Self::MissingLimitPrice
-            | Self::MissingStopPrice
-            | Self::UnexpectedLimitPrice
-            | Self::UnexpectedStopPrice => "VALIDATION_ERROR",
-            Self::DuplicateId { .. } => "CONFLICT",
-            Self::UnknownOrder { .. } => "NOT_FOUND",
-            Self::NotOnBook { .. } | Self::BookFull => "INVALID_STATE",
-        }
-    }
-}
-
 /// A snapshot that no sequence of commands could have produced, refused by
 /// [`Book::restore`](crate::Book::restore).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]

@@ -963,19 +963,6 @@ fn order_kinds_from_api_parts() {
         .expect("valid parts");
         assert_eq!(kind.order_type(), *t);
     }
-    assert_eq!(Reject::MissingLimitPrice.api_code(), "VALIDATION_ERROR");
-    assert_eq!(
-        Reject::DuplicateId { id: OrderId(1) }.api_code(),
-        "CONFLICT"
-    );
-    assert_eq!(
-        Reject::UnknownOrder { id: OrderId(1) }.api_code(),
-        "NOT_FOUND"
-    );
-    assert_eq!(
-        Reject::NotOnBook { id: OrderId(1) }.api_code(),
-        "INVALID_STATE"
-    );
 }
 
 // ----- queries ----------------------------------------------------------------------------------

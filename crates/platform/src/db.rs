@@ -132,6 +132,26 @@ impl std::ops::DerefMut for TenantTx {
 /// setting (local to the transaction, so a pooled connection never carries it to the next
 /// user) in one round trip.
 pub async fn begin(pool: &PgPool, organization_id: &str) -> Result<TenantTx, sqlx::Error> {
+    begin_as(pool, organization_id, "BEGIN").await
+}
+
+/// A read-only tenant transaction that sees one snapshot of the database for all its
+/// statements (`REPEATABLE READ READ ONLY`, set in the same round trip as the organization):
+/// for answers assembled from several queries, without locking anything a writer needs.
+pub async fn begin_snapshot(pool: &PgPool, organization_id: &str) -> Result<TenantTx, sqlx::Error> {
+    begin_as(
+        pool,
+        organization_id,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    )
+    .await
+}
+
+async fn begin_as(
+    pool: &PgPool,
+    organization_id: &str,
+    begin: &str,
+) -> Result<TenantTx, sqlx::Error> {
     if organization_id.is_empty() || organization_id.contains('\0') {
         // The authenticator never yields such an organization; refuse rather than set it.
         return Err(sqlx::Error::Protocol(
@@ -139,7 +159,7 @@ pub async fn begin(pool: &PgPool, organization_id: &str) -> Result<TenantTx, sql
         ));
     }
     let statement = format!(
-        "BEGIN; SELECT set_config('{ORGANIZATION_SETTING}', {}, true)",
+        "{begin}; SELECT set_config('{ORGANIZATION_SETTING}', {}, true)",
         quote_literal(organization_id)
     );
     let tx = pool.begin_with(sqlx::AssertSqlSafe(statement)).await?;

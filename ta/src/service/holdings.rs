@@ -1,8 +1,9 @@
 //! Current holdings, with what of them may be transferred today.
 //!
-//! A page is read in one tenant transaction that first holds the securities it shows
-//! (`FOR SHARE`, see `store::securities::hold`): their lots and pending transfers are then one
-//! state, never half of a change being recorded.
+//! A page is read in one read-only snapshot transaction (`platform::db::begin_snapshot`): the
+//! securities, lots and pending transfers it shows are one state, never half of a change being
+//! recorded, and nothing a writer needs is locked (the ATS reads a seller's holdings for every
+//! sell order).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,7 +32,7 @@ pub async fn list(
     after: Option<(InvestorId, AssetId)>,
     limit: i64,
 ) -> ApiResult<Vec<HoldingView>> {
-    let mut tx = db::begin(pool, org).await?;
+    let mut tx = db::begin_snapshot(pool, org).await?;
     let result = list_in(&mut tx, today, investor, security, after, limit).await;
     finish(tx, result).await
 }
@@ -56,7 +57,7 @@ pub async fn of_investor(
     investor: InvestorId,
     security: Option<AssetId>,
 ) -> ApiResult<Vec<HoldingView>> {
-    let mut tx = db::begin(pool, org).await?;
+    let mut tx = db::begin_snapshot(pool, org).await?;
     let result = of_investor_in(&mut tx, today, investor, security).await;
     finish(tx, result).await
 }
@@ -97,7 +98,7 @@ async fn holdings_of(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let rows = securities::hold(tx, &sec_ids).await?;
+    let rows = securities::fetch_many(tx, &sec_ids).await?;
     // Every position of these investors in these securities, so that each pending transfer
     // loaded has its seller's position.
     let lots = lots::lots(tx, &sec_ids, Some(&inv_ids)).await?;

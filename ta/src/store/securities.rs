@@ -164,22 +164,6 @@ pub async fn lock(tx: &mut TenantTx, ids: &[AssetId]) -> Result<Vec<SecurityRow>
     fetch_many(tx, ids).await
 }
 
-/// Holds the securities among `ids` still for the rest of the transaction, without taking them
-/// from other readers (`FOR SHARE`, in id order like [`lock`]): a change to them waits until
-/// the transaction ends and the transaction waits for a change being made, so the statements
-/// that follow read one state of them. Returns them.
-pub async fn hold(tx: &mut TenantTx, ids: &[AssetId]) -> Result<Vec<SecurityRow>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT id AS "id: AssetId" FROM securities
-           WHERE organization_id = $1 AND id = ANY($2) ORDER BY id FOR SHARE"#,
-        tx.org(),
-        ids as &[AssetId],
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    fetch_many(tx, ids).await
-}
-
 /// Locks the security's row if no one else holds it (`SKIP LOCKED`): the lapse job leaves a
 /// security being changed to whoever is changing it, and comes back on its next run.
 pub async fn try_lock(tx: &mut TenantTx, id: AssetId) -> Result<bool, sqlx::Error> {
