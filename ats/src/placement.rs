@@ -1,5 +1,7 @@
 //! Placing orders (API.md, ATS, Placement): record → the BD's pre-trade check → for a sell, the
-//! seller's transferable holdings at the TA less what their open sells already commit → match,
+//! seller's transferable holdings at the TA less what their open sells offer and what they sold
+//! in trades whose settlement is pending (the TA counts those shares as theirs until the
+//! settlement's transfer) → match,
 //! with the order states, trades, `pending` settlements and outbox events in one transaction.
 //! Fail closed: when the BD (or, for a sell, the TA) cannot answer, the order is recorded
 //! `rejected` and nothing reaches the book.

@@ -21,8 +21,8 @@ use crate::views::OrderView;
     security(("bearer" = [])),
     description = "Roles trader, admin. The order is recorded (`pending_compliance`), checked \
 by the BD (pre-trade, with the ATS's service token), and for a sell the seller's \
-`transferable_quantity` at the TA less what their working sell orders in the asset already \
-commit must cover it; then it is matched (price-time priority, at the resting order's price; \
+`transferable_quantity` at the TA, less what their working sell orders in the asset offer and \
+what they sold in trades whose settlement is still pending, must cover it; then it is matched (price-time priority, at the resting order's price; \
 an investor's order never trades with the same investor's resting order: that one is cancelled) \
 and the answer is the order as it stands after matching.\n\n\
 - `market` orders never rest: what finds no liquidity is cancelled (`cancel_reason` \
@@ -33,8 +33,9 @@ the end of the trading day (`expires_at`; `ATS_TRADING_*`).\n\
 - 422 `COMPLIANCE_REJECTED`: the BD refused; `details`: `order_id` (the rejected order, kept), \
 `investor_id`, `check` (the first failing check), `reasons`, `expires_at` when the check has \
 one, `order`.\n\
-- 422 `INSUFFICIENT_HOLDINGS`: `details.available` (transferable less open sells), \
-`requested`, `order_id`, `order`.\n\
+- 422 `INSUFFICIENT_HOLDINGS`: `details.available` (transferable less open sells and \
+unsettled sales), `transferable`, `committed_to_open_sells`, `sold_unsettled`, `requested`, \
+`order_id`, `order`.\n\
 - 502 `DOWNSTREAM_UNAVAILABLE`: the BD (or the TA for a sell) could not answer; the order is \
 kept `rejected` (`compliance_unavailable`, `holdings_unavailable`) and nothing reached the \
 book: retry with backoff.",
