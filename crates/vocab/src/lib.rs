@@ -183,7 +183,10 @@ pub mod bounds {
 /// Declares a fieldless enum with fixed wire names: serde, `as_str`, `Display`, `FromStr`
 /// and `ALL`, so a name is written once.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+    // `$wire:tt`, not `:literal`: a literal fragment reaches the derives wrapped in an invisible
+    // group, which utoipa's derive does not see through (its schema would list the variant
+    // names instead of the wire names).
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -380,6 +383,18 @@ mod tests {
         );
         assert_eq!(TimeInForce::default(), TimeInForce::Gtc);
         assert!("expired".parse::<OrderStatus>().is_err());
+        #[cfg(feature = "openapi")]
+        {
+            use utoipa::PartialSchema;
+            let schema = serde_json::to_value(OrderType::schema()).unwrap();
+            assert_eq!(
+                schema["enum"],
+                serde_json::json!(["market", "limit", "stop", "stop_limit"]),
+                "the schema names the wire names: {schema}"
+            );
+            let schema = serde_json::to_value(EventType::schema()).unwrap();
+            assert_eq!(schema["enum"][4], "trade.executed", "{schema}");
+        }
         assert!("reg_d".parse::<Regulation>().is_err());
         assert!("Buy".parse::<Side>().is_err());
     }
