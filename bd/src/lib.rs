@@ -119,6 +119,7 @@ pub fn router_with_clock(
         .routes(routes!(routes::accreditation::accreditation_decision))
         .routes(routes!(routes::compliance::investor_compliance))
         .routes(routes!(routes::compliance::pre_trade))
+        .routes(routes!(routes::compliance::pre_trade_batch))
         .routes(routes!(routes::compliance::settlement))
         .routes(routes!(routes::compliance::get_check))
         .routes(routes!(routes::events::post_trade))

@@ -10,6 +10,7 @@
 //! checked earlier in the batch count against the later ones exactly as if they had been
 //! checked one by one, and the checks and orders are written with one statement each.
 
+pub mod batch;
 pub mod reservations;
 pub mod settlement;
 pub mod summary;
@@ -129,7 +130,7 @@ async fn gather(
     };
     let found: Vec<InvestorId> = facts.keys().copied().collect();
     if found.is_empty() {
-        let reservations = Reservations::new(Vec::new(), HashMap::new());
+        let reservations = Reservations::new(HashMap::new(), Vec::new(), HashMap::new());
         let bought = HashMap::new();
         return Ok(Gathered {
             facts,
@@ -145,13 +146,14 @@ async fn gather(
         .collect();
     let recorded: Vec<OrderId> = recorded.into_iter().collect();
     let bought = orders::bought_since(tx, &found, since).await?;
-    let rows = orders::reserving(tx, &recorded, &found, since).await?;
+    let others = orders::reserved_except(tx, &found, &recorded, since).await?;
+    let rows = orders::by_ids(tx, &recorded).await?;
     let fills = orders::fills(tx, &recorded).await?;
     Ok(Gathered {
         facts,
         last_prices,
         bought,
-        reservations: Reservations::new(rows, fills),
+        reservations: Reservations::new(others, rows, fills),
     })
 }
 

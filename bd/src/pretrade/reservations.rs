@@ -13,6 +13,9 @@ use time::OffsetDateTime;
 use crate::store::orders::{LIVE, OrderRow, PreTradeOrder};
 
 pub struct Reservations {
+    /// What the orders not checked by this call reserve, per investor and regulation.
+    others: HashMap<(InvestorId, Regulation), Decimal>,
+    /// The orders checked by this call, as they stand.
     rows: HashMap<OrderId, OrderRow>,
     by_investor: HashMap<InvestorId, Vec<OrderId>>,
     /// What was filled of each order, per buying investor (for orders not recorded yet).
@@ -23,14 +26,20 @@ pub struct Reservations {
 }
 
 impl Reservations {
-    /// `rows`: every order that may matter (`store::orders::reserving`); `fills`: what was
-    /// filled of the orders to be checked.
-    pub fn new(rows: Vec<OrderRow>, fills: HashMap<(OrderId, InvestorId), Decimal>) -> Self {
+    /// `others`: the reservations of the orders not checked by this call
+    /// (`store::orders::reserved_except`); `rows`: the orders it checks that exist
+    /// (`store::orders::by_ids`); `fills`: what was filled of the orders it checks.
+    pub fn new(
+        others: HashMap<(InvestorId, Regulation), Decimal>,
+        rows: Vec<OrderRow>,
+        fills: HashMap<(OrderId, InvestorId), Decimal>,
+    ) -> Self {
         let mut by_investor: HashMap<InvestorId, Vec<OrderId>> = HashMap::new();
         for r in &rows {
             by_investor.entry(r.investor_id).or_default().push(r.id);
         }
         Self {
+            others,
             rows: rows.into_iter().map(|r| (r.id, r)).collect(),
             by_investor,
             fills,
@@ -49,10 +58,16 @@ impl Reservations {
         except: OrderId,
         since: OffsetDateTime,
     ) -> Decimal {
+        let others = self
+            .others
+            .get(&(investor, regulation))
+            .copied()
+            .unwrap_or(Decimal::ZERO);
         let Some(ids) = self.by_investor.get(&investor) else {
-            return Decimal::ZERO;
+            return others;
         };
-        ids.iter()
+        let checked: Decimal = ids
+            .iter()
             .filter(|id| **id != except)
             .filter_map(|id| self.rows.get(id))
             .filter(|o| {
@@ -66,7 +81,8 @@ impl Reservations {
                 let price = o.reserve_price?;
                 Some((o.quantity - o.filled).max(Decimal::ZERO) * price)
             })
-            .sum()
+            .sum();
+        others + checked
     }
 
     /// Records a decision: a new order is `pending` with it; a known one keeps its investor,
@@ -169,17 +185,18 @@ mod tests {
     fn earlier_decisions_reserve_against_later_ones() {
         let (alice, bob) = (InvestorId::new(), InvestorId::new());
         let (o1, o2, o3) = (OrderId::new(), OrderId::new(), OrderId::new());
-        let mut r = Reservations::new(Vec::new(), HashMap::new());
+        let others = HashMap::from([((alice, Regulation::RegCf), d("5"))]);
+        let mut r = Reservations::new(others, Vec::new(), HashMap::new());
         r.record(decision(o1, alice, "100", true));
         r.record(decision(o2, alice, "50", false));
         r.record(decision(o3, bob, "7", true));
-        assert_eq!(r.reserved(alice, Regulation::RegCf, o3, SINCE), d("1000"));
-        assert_eq!(r.reserved(alice, Regulation::RegCf, o1, SINCE), d("0"));
+        assert_eq!(r.reserved(alice, Regulation::RegCf, o3, SINCE), d("1005"));
+        assert_eq!(r.reserved(alice, Regulation::RegCf, o1, SINCE), d("5"));
         assert_eq!(r.reserved(alice, Regulation::RegATier2, o3, SINCE), d("0"));
         assert_eq!(r.reserved(bob, Regulation::RegCf, o1, SINCE), d("70"));
         // Checked again: the order's reservation is replaced, never counted twice.
         r.record(decision(o1, alice, "20", true));
-        assert_eq!(r.reserved(alice, Regulation::RegCf, o3, SINCE), d("200"));
+        assert_eq!(r.reserved(alice, Regulation::RegCf, o3, SINCE), d("205"));
         let written = r.written();
         assert_eq!(written.len(), 3);
         assert_eq!((written[0].id, written[0].quantity), (o1, d("20")));
@@ -202,14 +219,14 @@ mod tests {
             checked_at: Some(NOW),
             filled: d("4"),
         };
-        let mut r = Reservations::new(vec![row.clone()], HashMap::new());
+        let mut r = Reservations::new(HashMap::new(), vec![row.clone()], HashMap::new());
         let other = OrderId::new();
         assert_eq!(r.reserved(alice, Regulation::RegCf, other, SINCE), d("0"));
         let open = OrderRow {
             status: "open".to_owned(),
             ..row
         };
-        r = Reservations::new(vec![open], HashMap::new());
+        r = Reservations::new(HashMap::new(), vec![open], HashMap::new());
         assert_eq!(r.reserved(alice, Regulation::RegCf, other, SINCE), d("30"));
         r.record(decision(o, alice, "12", true));
         // (12 - 4) at the new price 10.

@@ -9,6 +9,7 @@ use platform::{ApiJson, ApiPath, ApiResult, Authorized};
 
 use crate::AppState;
 use crate::checks::{self, CheckView};
+use crate::pretrade::batch::{self, PreTradeBatchAnswer, PreTradeBatchRequest};
 use crate::pretrade::settlement::{self, SettlementAnswer, SettlementRequest};
 use crate::pretrade::summary::{self, ComplianceView};
 use crate::pretrade::{self, PreTradeAnswer, PreTradeRequest};
@@ -104,6 +105,44 @@ pub async fn pre_trade(
     ApiJson(body): ApiJson<PreTradeRequest>,
 ) -> ApiResult<ApiJson<PreTradeAnswer>> {
     Ok(ApiJson(pretrade::check(&state, &caller, body).await?))
+}
+
+/// The pre-trade checks of several orders at once.
+#[utoipa::path(post, path = "/v1/compliance/pre-trade/batch", tag = "compliance",
+    request_body = PreTradeBatchRequest,
+    security(("bearer" = [])),
+    description = "Internal: the platform's services only (a user token, even an admin's, is \
+403). The batch form of `POST /v1/compliance/pre-trade`, for a venue placing many orders at \
+once: `{\"checks\": [...]}` holds 1 to 500 pre-trade requests, each exactly as the single \
+endpoint takes it, and the answer `{\"results\": [...]}` holds one answer per check, in the \
+order of the request, each exactly what the single endpoint would have answered had the checks \
+been sent one after the other in that order (its own `chk_…`, kept for audit like any \
+pre-trade check, `approved`, `reasons`, `amount`; `checked_at` is the same for the whole \
+batch). An unknown investor (or another organization's) is a refusal of its check \
+(`investor_not_found`), not of the batch.\n\n\
+Order matters: an approved buy reserves its amount against the investor's investment limit \
+before the next check is decided, so two buys of one investor in a batch never exceed the limit \
+together, and the same order id checked twice keeps only its later decision, as two single \
+calls would. The batch is decided in one transaction: each investor is read once and its \
+checks are serialized with every other check of that investor (single or batch); either \
+every check is recorded or, on an error, none is.\n\n\
+Invalid input refuses the whole batch with 400 and records nothing: an empty or missing \
+`checks` or more than 500 (`details.fields.checks`), a malformed entry or a quantity or price \
+out of bounds, named by its position (e.g. `checks[3].quantity`). A retry with the same \
+`Idempotency-Key` replays the first answer.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request for 24 hours")),
+    responses(
+        (status = 200, description = "One decision per check, in order", body = PreTradeBatchAnswer),
+        (status = 400, description = "Invalid body; details.fields names the fields (`checks[i].field`)", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Not a platform service", body = ErrorBody),
+    ))]
+pub async fn pre_trade_batch(
+    caller: Authorized<Internal>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PreTradeBatchRequest>,
+) -> ApiResult<ApiJson<PreTradeBatchAnswer>> {
+    Ok(ApiJson(batch::check_batch(&state, &caller, body).await?))
 }
 
 /// Approves a settlement: both parties still eligible.

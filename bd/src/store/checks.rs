@@ -202,9 +202,36 @@ pub async fn insert(tx: &mut TenantTx, c: &NewCheck<'_>) -> Result<(), sqlx::Err
     Ok(())
 }
 
-/// Inserts many checks at once (a batch of pre-trade checks): one statement, whatever their
-/// number. Checks with parties beyond their investor are not batched (settlements).
+/// About the most parameter bytes one multi-row statement carries (the JSON of its checks, the
+/// rest estimated). sqlx 0.9 does not set `TCP_NODELAY`: a statement whose message does not go
+/// out in one piece waits for the server's delayed ACK, about 40 ms, before its tail is sent.
+/// Measured on loopback, 64 pre-trade checks (~56 KiB) in one statement took 45 ms, and in
+/// chunks of ~16 KiB under 1 ms each; from about 23 KiB on, each statement stalled. (Over a
+/// real network the segment is ~1.4 KiB: the cure there is `TCP_NODELAY` on the connection.)
+const STATEMENT_BYTES: usize = 12 * 1024;
+
+/// Inserts many checks at once (a batch of pre-trade checks): one statement per
+/// [`STATEMENT_BYTES`] of checks, whatever their number. Checks with parties beyond their investor are not batched
+/// (settlements).
 pub async fn insert_many(tx: &mut TenantTx, checks: &[NewCheck<'_>]) -> Result<(), sqlx::Error> {
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, c) in checks.iter().enumerate() {
+        let size = 256
+            + [&c.reasons, &c.input, &c.details]
+                .iter()
+                .map(|v| serde_json::to_string(v).map_or(0, |s| s.len()))
+                .sum::<usize>();
+        if i > start && bytes + size > STATEMENT_BYTES {
+            insert_rows(tx, &checks[start..i]).await?;
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    insert_rows(tx, &checks[start..]).await
+}
+
+async fn insert_rows(tx: &mut TenantTx, checks: &[NewCheck<'_>]) -> Result<(), sqlx::Error> {
     if checks.is_empty() {
         return Ok(());
     }

@@ -55,7 +55,7 @@ pub async fn apply_order_event(
 }
 
 /// The statuses of an order in which an approved buy still reserves its unfilled amount (the
-/// query of [`reserving`] names them too).
+/// query of [`reserved_except`] names them too).
 pub const LIVE: [&str; 2] = ["pending", "open"];
 
 /// An order as the investment limits see it.
@@ -77,15 +77,9 @@ pub struct OrderRow {
     pub filled: Decimal,
 }
 
-/// The orders that matter to the investment limits of a set of pre-trade checks: the orders
-/// checked (whatever their state) and every live approved buy of the investors checked since
-/// `since`, each with what was filled of it.
-pub async fn reserving(
-    tx: &mut TenantTx,
-    orders: &[OrderId],
-    investors: &[InvestorId],
-    since: OffsetDateTime,
-) -> Result<Vec<OrderRow>, sqlx::Error> {
+/// The orders checked by a call, whatever their state, each with what was filled of it (the
+/// others' reservations are summed by [`reserved_except`]).
+pub async fn by_ids(tx: &mut TenantTx, orders: &[OrderId]) -> Result<Vec<OrderRow>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT o.id AS "id: OrderId", o.investor_id AS "investor_id: InvestorId",
                   o.asset_id AS "asset_id: AssetId", o.side, o.regulation, o.approved,
@@ -95,15 +89,9 @@ pub async fn reserving(
                               AND t.buy_order_id = o.id
                               AND t.buyer_investor_id = o.investor_id), 0) AS "filled!"
            FROM orders o
-           WHERE o.organization_id = $1
-             AND (o.id = ANY($2)
-                  OR (o.investor_id = ANY($3) AND o.side = 'buy' AND o.approved
-                      AND o.status IN ('pending', 'open') AND o.reserve_price IS NOT NULL
-                      AND o.checked_at > $4))"#,
+           WHERE o.organization_id = $1 AND o.id = ANY($2)"#,
         tx.org(),
         orders as &[OrderId],
-        investors as &[InvestorId],
-        since,
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -128,6 +116,47 @@ pub async fn reserving(
             })
         })
         .collect()
+}
+
+/// For each investor and regulation, the amount still reserved by the investor's live
+/// approved buys checked since `since` (approved and not yet reported, or open: their unfilled
+/// quantity at the price pre-trade counted them at), leaving out the orders of `except` (the
+/// orders a call checks, which it counts itself).
+pub async fn reserved_except(
+    tx: &mut TenantTx,
+    investors: &[InvestorId],
+    except: &[OrderId],
+    since: OffsetDateTime,
+) -> Result<HashMap<(InvestorId, Regulation), Decimal>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT o.investor_id AS "investor_id: InvestorId", o.regulation AS "regulation!",
+                  SUM(GREATEST(o.quantity - COALESCE(f.filled, 0), 0) * o.reserve_price)
+                      AS "total!"
+           FROM orders o
+           LEFT JOIN LATERAL (SELECT SUM(t.quantity) AS filled FROM trades t
+                              WHERE t.organization_id = o.organization_id
+                                AND t.buy_order_id = o.id
+                                AND t.buyer_investor_id = o.investor_id) f ON true
+           WHERE o.organization_id = $1 AND o.investor_id = ANY($2)
+             AND o.side = 'buy' AND o.approved AND o.status IN ('pending', 'open')
+             AND o.regulation IS NOT NULL AND o.reserve_price IS NOT NULL
+             AND o.checked_at > $3 AND o.id <> ALL($4)
+           GROUP BY o.investor_id, o.regulation"#,
+        tx.org(),
+        investors as &[InvestorId],
+        since,
+        except as &[OrderId],
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        // A regulation the BD does not know cannot be one a check asks about.
+        if let Ok(regulation) = r.regulation.parse::<Regulation>() {
+            out.insert((r.investor_id, regulation), r.total);
+        }
+    }
+    Ok(out)
 }
 
 /// What each investor bought under each regulation since `since`, from the trades reported.
@@ -192,16 +221,24 @@ pub struct PreTradeOrder {
     pub check_id: CheckId,
 }
 
-/// Records pre-trade's decisions, one statement for all. A new order is `pending`; an order
-/// already known keeps its investor, asset, side and status and takes the decision's
+/// Orders written by one statement: about 10 KiB of parameters, under the size from which a
+/// statement waits for a delayed ACK (see `store::checks::insert_many`).
+const ROWS_PER_STATEMENT: usize = 48;
+
+/// Records pre-trade's decisions, one statement per 48 orders. A new order is `pending`; an
+/// order already known keeps its investor, asset, side and status and takes the decision's
 /// regulation, approval, quantity and reservation. An order id appears at most once.
 pub async fn record_pre_trades(
     tx: &mut TenantTx,
     orders: &[PreTradeOrder],
 ) -> Result<(), sqlx::Error> {
-    if orders.is_empty() {
-        return Ok(());
+    for chunk in orders.chunks(ROWS_PER_STATEMENT) {
+        record_rows(tx, chunk).await?;
     }
+    Ok(())
+}
+
+async fn record_rows(tx: &mut TenantTx, orders: &[PreTradeOrder]) -> Result<(), sqlx::Error> {
     let n = orders.len();
     let (mut id, mut investor, mut asset) = (
         Vec::with_capacity(n),
