@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vocab::{Regulation, Side};
 
+/// The most checks the BD takes in one batch call.
+pub const PRE_TRADE_BATCH: usize = 500;
+
 #[derive(Clone)]
 pub struct Downstream {
     pub bd: ServiceClient,
     pub ta: ServiceClient,
 }
 
-/// The BD's pre-trade request (`POST /v1/compliance/pre-trade`).
+/// One order's pre-trade check, as the BD's pre-trade endpoints take it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PreTrade {
     pub order_id: OrderId,
@@ -68,6 +71,7 @@ impl Reason {
 #[derive(Debug, Clone, Deserialize)]
 pub struct PreTradeAnswer {
     pub id: CheckId,
+    pub order_id: OrderId,
     pub approved: bool,
     #[serde(default)]
     pub reasons: Vec<Reason>,
@@ -94,16 +98,55 @@ struct InvestorHoldings {
 }
 
 impl Downstream {
-    /// The BD's decision on one order. Keyed by the order id, so a retry is answered once.
-    pub async fn pre_trade(
+    /// The BD's decisions on several orders in one call (`/v1/compliance/pre-trade/batch`,
+    /// at most [`PRE_TRADE_BATCH`] a call), in the order asked. Keyed by the orders, so a retry
+    /// is answered once.
+    pub async fn pre_trade_batch(
         &self,
         org: &str,
-        check: &PreTrade,
-    ) -> Result<PreTradeAnswer, CallFailure> {
-        let key = format!("pre-trade-{}", check.order_id);
-        self.bd
-            .post(org, "/v1/compliance/pre-trade", check, Some(&key))
-            .await
+        checks: &[PreTrade],
+    ) -> Result<Vec<PreTradeAnswer>, CallFailure> {
+        #[derive(Serialize)]
+        struct Batch<'a> {
+            checks: &'a [PreTrade],
+        }
+        #[derive(Deserialize)]
+        struct Results {
+            results: Vec<PreTradeAnswer>,
+        }
+        let mut out = Vec::with_capacity(checks.len());
+        for chunk in checks.chunks(PRE_TRADE_BATCH) {
+            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+                continue;
+            };
+            let key = format!(
+                "pre-trade-batch-{}-{}-{}",
+                first.order_id,
+                last.order_id,
+                chunk.len()
+            );
+            let answer: Results = self
+                .bd
+                .post(
+                    org,
+                    "/v1/compliance/pre-trade/batch",
+                    &Batch { checks: chunk },
+                    Some(&key),
+                )
+                .await?;
+            if answer.results.len() != chunk.len() {
+                return Err(CallFailure::Unavailable {
+                    service: "bd",
+                    reason: format!(
+                        "the batch pre-trade answered {} results for {} checks",
+                        answer.results.len(),
+                        chunk.len()
+                    ),
+                });
+            }
+            out.extend(answer.results);
+        }
+        Ok(out)
     }
 
     /// The TA's security; `None` when the organization has none by that id.

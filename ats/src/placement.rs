@@ -315,42 +315,55 @@ fn admit(r: &NewOrderRequest, asset: Option<&AssetRow>) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// The BD's pre-trade decision on each recorded order, in one batch call (or as few as the
+/// batch limit allows). A failure of the call fails every order it carried: closed.
 async fn pre_trade(
     state: &AppState,
     org: &str,
     recorded: &[&NewOrderRow],
     listed: &HashMap<AssetId, AssetRow>,
 ) -> HashMap<OrderId, Result<PreTradeAnswer, CallFailure>> {
-    let mut set = JoinSet::new();
+    let mut out = HashMap::with_capacity(recorded.len());
+    let mut checks = Vec::with_capacity(recorded.len());
     for r in recorded {
-        let Some(regulation) = listed.get(&r.asset_id).and_then(|a| a.regulation().ok()) else {
-            continue;
-        };
-        let check = PreTrade {
-            order_id: r.id,
-            investor_id: r.investor_id,
-            asset_id: r.asset_id,
-            side: r.side,
-            quantity: r.quantity,
-            price: r.price,
-            regulation,
-        };
-        let down = state.downstream.clone();
-        let org = org.to_owned();
-        set.spawn(platform::request_id::scope(
-            RequestId::current(),
-            async move {
-                let answer = down.pre_trade(&org, &check).await;
-                (check.order_id, answer)
-            },
-        ));
+        match listed.get(&r.asset_id).map(AssetRow::regulation) {
+            Some(Ok(regulation)) => checks.push(PreTrade {
+                order_id: r.id,
+                investor_id: r.investor_id,
+                asset_id: r.asset_id,
+                side: r.side,
+                quantity: r.quantity,
+                price: r.price,
+                regulation,
+            }),
+            _ => {
+                out.insert(
+                    r.id,
+                    Err(CallFailure::Unavailable {
+                        service: "bd",
+                        reason: "the asset's regulation is unreadable".into(),
+                    }),
+                );
+            }
+        }
     }
-    let mut out: HashMap<_, _> = set.join_all().await.into_iter().collect();
+    match state.downstream.pre_trade_batch(org, &checks).await {
+        Ok(answers) => {
+            for a in answers {
+                out.insert(a.order_id, Ok(a));
+            }
+        }
+        Err(f) => {
+            for c in &checks {
+                out.insert(c.order_id, Err(f.clone()));
+            }
+        }
+    }
     for r in recorded {
         out.entry(r.id).or_insert_with(|| {
             Err(CallFailure::Unavailable {
                 service: "bd",
-                reason: "the asset's regulation is unreadable".into(),
+                reason: "the batch pre-trade did not answer for this order".into(),
             })
         });
     }

@@ -40,7 +40,7 @@ impl Default for RetryPolicy {
 }
 
 /// What went wrong calling another service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum CallFailure {
     /// Not reachable, timed out, or kept answering 502/503/504 through every retry.
     Unavailable {
