@@ -1,4 +1,6 @@
-//! The one error the authentication path produces, shaped for API.md's error envelope.
+//! The one error the authentication path produces: a stable code, a message safe to show and
+//! the `details` of API.md's error envelope. The services render it through their own envelope
+//! (`platform::ApiError`, converted by code).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -132,23 +134,6 @@ impl AuthError {
     pub fn details(&self) -> &Map<String, Value> {
         &self.details
     }
-
-    /// The response body of API.md: `{"error": {"code", "message", "details"}}`.
-    pub fn to_envelope(&self) -> Value {
-        let mut error = Map::new();
-        error.insert(
-            "code".to_owned(),
-            Value::String(self.code.as_str().to_owned()),
-        );
-        error.insert(
-            "message".to_owned(),
-            Value::String(self.message.to_string()),
-        );
-        error.insert("details".to_owned(), Value::Object(self.details.clone()));
-        let mut body = Map::new();
-        body.insert("error".to_owned(), Value::Object(error));
-        Value::Object(body)
-    }
 }
 
 #[cfg(test)]
@@ -156,22 +141,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn envelope_has_the_documented_shape() {
+    fn header_problems_name_the_header_in_the_fields_shape() {
         let e = AuthError::invalid_header("X-IAM-Org", "must not be empty");
         assert_eq!(e.status(), 400);
+        assert_eq!(e.code(), "VALIDATION_ERROR");
+        assert_eq!(e.message(), "X-IAM-Org: must not be empty");
         assert_eq!(
-            e.to_envelope(),
-            serde_json::json!({"error": {
-                "code": "VALIDATION_ERROR",
-                "message": "X-IAM-Org: must not be empty",
-                "details": {"fields": {"X-IAM-Org": "must not be empty"}}
-            }})
+            serde_json::Value::Object(e.details().clone()),
+            serde_json::json!({"fields": {"X-IAM-Org": "must not be empty"}})
         );
         let e = AuthError::unauthenticated("invalid token");
         assert_eq!(
-            e.to_envelope(),
-            serde_json::json!({"error": {"code": "UNAUTHENTICATED", "message": "invalid token", "details": {}}})
+            (e.code(), e.message()),
+            ("UNAUTHENTICATED", "invalid token")
         );
+        assert!(e.details().is_empty());
     }
 
     #[test]

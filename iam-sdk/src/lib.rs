@@ -4,8 +4,8 @@
 //!   rules of API.md, turning request headers into a [`Caller`] or an [`AuthError`].
 //! - [`TokenSource`] and [`AuthedClient`] give a service its own client-credentials token and
 //!   attach it, with `X-IAM-Org` and `X-Request-Id`, to calls to other services.
-//! - With the `axum` feature, `Caller` is an extractor (given `Authenticator: FromRef<State>`)
-//!   and `AuthError` a response in the platform's error envelope.
+//! - No HTTP framework: the services' extractor (`platform::Authorized<R>`) calls
+//!   [`Authenticator::authenticate`] and renders an [`AuthError`] in their error envelope.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,8 +30,6 @@
 //! ```
 
 mod authenticator;
-#[cfg(feature = "axum")]
-mod axum_support;
 mod caller;
 mod claims;
 mod client;

@@ -262,11 +262,7 @@ async fn a_client_credentials_token_obtained_without_scope_is_refused_as_a_servi
             .unwrap_err();
         assert_eq!(e.error_code(), ErrorCode::Forbidden, "org {org:?}");
         assert_eq!(e.status(), 403);
-        assert_eq!(
-            e.to_envelope()["error"]["code"],
-            "FORBIDDEN",
-            "the envelope's code"
-        );
+        assert_eq!(e.code(), "FORBIDDEN", "the envelope's code");
     }
     iam.stop().await.unwrap();
 }

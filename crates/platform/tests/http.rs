@@ -12,10 +12,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use iam_sdk::Caller;
 use platform::client::{CallFailure, RetryPolicy};
 use platform::config::{CommonConfig, Env};
-use platform::{ApiError, ApiJson, ApiResult, Platform, RequestId};
+use platform::{Anyone, ApiError, ApiJson, ApiResult, Authorized, Platform, RequestId};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -97,8 +96,8 @@ impl axum::extract::FromRef<TestState> for iam_sdk::Authenticator {
 }
 
 async fn create(
+    caller: Authorized<Anyone>,
     State(s): State<TestState>,
-    caller: Caller,
     ApiJson(body): ApiJson<CreateThing>,
 ) -> ApiResult<(StatusCode, ApiJson<Value>)> {
     if body.quantity <= Decimal::ZERO {
