@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::placement::{self, Answer, NewOrderRequest, Placement};
 
 /// Batches placed at once by one process.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 4;
 
 struct Job {
     org: String,

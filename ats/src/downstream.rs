@@ -99,8 +99,9 @@ struct InvestorHoldings {
 
 impl Downstream {
     /// The BD's decisions on several orders in one call (`/v1/compliance/pre-trade/batch`,
-    /// at most [`PRE_TRADE_BATCH`] a call), in the order asked. Keyed by the orders, so a retry
-    /// is answered once.
+    /// at most [`PRE_TRADE_BATCH`] a call), in the order asked. Retried on a transient failure
+    /// without an `Idempotency-Key`: the BD keys what a check reserves by its order, so a
+    /// repeated check reserves once (it is kept for audit twice).
     pub async fn pre_trade_batch(
         &self,
         org: &str,
@@ -116,22 +117,12 @@ impl Downstream {
         }
         let mut out = Vec::with_capacity(checks.len());
         for chunk in checks.chunks(PRE_TRADE_BATCH) {
-            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-                continue;
-            };
-            let key = format!(
-                "pre-trade-batch-{}-{}-{}",
-                first.order_id,
-                last.order_id,
-                chunk.len()
-            );
             let answer: Results = self
                 .bd
-                .post(
+                .post_idempotent(
                     org,
                     "/v1/compliance/pre-trade/batch",
                     &Batch { checks: chunk },
-                    Some(&key),
                 )
                 .await?;
             if answer.results.len() != chunk.len() {

@@ -47,7 +47,7 @@ pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
     pub clock: Clock,
-    pub books: exchange::Books,
+    pub books: exchange::Books<placement::Approved>,
     pub downstream: downstream::Downstream,
     pub batcher: batch::Batcher,
 }

@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
 use vocab::{EventType, OrderType, Side, TimeInForce};
@@ -27,7 +28,7 @@ use vocab::{EventType, OrderType, Side, TimeInForce};
 use crate::AppState;
 use crate::downstream::{PreTrade, PreTradeAnswer};
 use crate::events::order_event;
-use crate::exchange::Matcher;
+use crate::exchange::{Committed, Done, Matcher};
 use crate::store::assets::{self, AssetRow};
 use crate::store::orders::{self, NewOrderRow, OrderRow};
 use crate::store::outbox;
@@ -134,6 +135,7 @@ async fn place_batch(
     let n = requests.len();
     let mut answers: Vec<Option<Answer>> = (0..n).map(|_| None).collect();
 
+    let started = std::time::Instant::now();
     // 1. The assets, and what only they can judge (listed, trading, the grid).
     let mut tx = platform::db::begin(&state.platform.pool, org).await?;
     let mut ids: Vec<AssetId> = requests.iter().map(|r| r.asset_id).collect();
@@ -182,10 +184,15 @@ async fn place_batch(
         .with_detail("client_order_id", &r.client_order_id)));
     }
 
+    let recorded_in = started.elapsed();
     // 3. The BD's pre-trade checks and, for sells, the TA's holdings, all at once.
-    let checks = pre_trade(state, org, &recorded, &listed).await;
-    let holdings = transferable(state, org, &recorded, &checks).await;
+    let ((checks, bd_ms), (holdings, ta_ms)) = tokio::join!(
+        timed(pre_trade(state, org, &recorded, &listed)),
+        timed(transferable(state, org, &recorded))
+    );
+    tracing::debug!(bd_ms, ta_ms, "checks");
 
+    let checked_in = started.elapsed();
     // 4. Refusals are recorded (with their events) before matching.
     let mut rejections: Vec<(OrderId, String, Option<CheckId>)> = Vec::new();
     let mut errors: HashMap<OrderId, ApiError> = HashMap::new();
@@ -249,40 +256,40 @@ async fn place_batch(
         }
         // An order not rejected here was settled by someone else meanwhile (the sweeper).
         for (id, _) in errors.drain() {
-            answers[index_of[&id]] = Some(Err(ApiError::conflict(
-                "the order changed while it was being placed; fetch it",
-            )
-            .with_detail("order_id", id)));
+            answers[index_of[&id]] = Some(Err(changed(id)));
         }
     }
 
+    let refused_in = started.elapsed();
     // 5. Matching, book by book (books in a fixed order, so two batches never wait on each
-    // other's books in turn).
+    // other's books in turn). Each book matches what every batch queued for it meanwhile.
     for (asset, orders) in approved {
         let Some(listing) = listed.get(&asset) else {
             continue;
         };
-        match match_book(state, org, listing.clone(), &orders, now).await {
-            Ok(outcome) => {
-                for (id, answer) in outcome {
-                    answers[index_of[&id]] = Some(answer);
-                }
-            }
-            // This book's orders stay `pending_compliance` (swept as `interrupted`); the other
-            // books' answers stand.
-            Err(e) => {
-                tracing::error!(error = ?e, asset = %asset, "matching failed");
-                for (id, _, _) in &orders {
-                    answers[index_of[id]] =
-                        Some(Err(ApiError::internal(anyhow::anyhow!("matching failed"))));
-                }
-            }
+        for (id, answer) in match_book(state, org, listing.clone(), orders, now).await {
+            answers[index_of[&id]] = Some(answer);
         }
     }
+    tracing::debug!(
+        orders = n,
+        recorded_ms = recorded_in.as_secs_f64() * 1e3,
+        checked_ms = checked_in.as_secs_f64() * 1e3,
+        refusals_ms = refused_in.as_secs_f64() * 1e3,
+        matched_ms = started.elapsed().as_secs_f64() * 1e3,
+        "batch placed"
+    );
     Ok(answers
         .into_iter()
         .map(|a| a.unwrap_or_else(|| Err(ApiError::internal(anyhow::anyhow!("order lost")))))
         .collect())
+}
+
+/// `f`'s output and how long it took, in milliseconds (debug logs).
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, f64) {
+    let t = std::time::Instant::now();
+    let out = f.await;
+    (out, t.elapsed().as_secs_f64() * 1e3)
 }
 
 /// An order the asset admits: listed, trading, on its grid.
@@ -372,21 +379,12 @@ async fn pre_trade(
 
 type Holdings = HashMap<(InvestorId, AssetId), Result<Decimal, CallFailure>>;
 
-/// The TA's transferable quantity of each seller approved by the BD.
-async fn transferable(
-    state: &AppState,
-    org: &str,
-    recorded: &[&NewOrderRow],
-    checks: &HashMap<OrderId, Result<PreTradeAnswer, CallFailure>>,
-) -> Holdings {
+/// The TA's transferable quantity of each seller, asked alongside the BD's checks (a refused
+/// sell's answer is simply unused).
+async fn transferable(state: &AppState, org: &str, recorded: &[&NewOrderRow]) -> Holdings {
     let mut wanted: Vec<(InvestorId, AssetId)> = recorded
         .iter()
         .filter(|r| r.side == Side::Sell)
-        .filter(|r| {
-            checks
-                .get(&r.id)
-                .is_some_and(|c| c.as_ref().is_ok_and(|a| a.approved))
-        })
         .map(|r| (r.investor_id, r.asset_id))
         .collect();
     wanted.sort();
@@ -406,45 +404,139 @@ async fn transferable(
     set.join_all().await.into_iter().collect()
 }
 
-/// Matches one book's approved orders in arrival order, in one transaction.
+/// An order the BD approved, waiting for its book: with, for a sell, the TA's transferable
+/// quantity, and where to send its answer.
+pub struct Approved {
+    order: OrderId,
+    transferable: Option<Decimal>,
+    check: CheckId,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Queues the book's approved orders and waits for their answers. Whoever holds the book next
+/// (this task or another's) matches everything queued for it in one session; a session's
+/// failure answers each of its orders with a 500 (they stay `pending_compliance` and are
+/// swept as `interrupted`).
 async fn match_book(
     state: &AppState,
     org: &str,
     asset: AssetRow,
-    approved: &[(OrderId, Option<Decimal>, CheckId)],
+    approved: Vec<(OrderId, Option<Decimal>, CheckId)>,
     now: OffsetDateTime,
-) -> anyhow::Result<Vec<(OrderId, Answer)>> {
+) -> Vec<(OrderId, Answer)> {
+    let mut waiters = Vec::with_capacity(approved.len());
+    let work: Vec<Approved> = approved
+        .into_iter()
+        .map(|(order, transferable, check)| {
+            let (reply, answer) = oneshot::channel();
+            waiters.push((order, answer));
+            Approved {
+                order,
+                transferable,
+                check,
+                reply,
+            }
+        })
+        .collect();
+    state.books.enqueue(org, asset.id, work);
+    if let Err(e) = match_waiting(state, org, asset, now).await {
+        tracing::error!(error = ?e, "matching failed");
+    }
+    let mut answers = Vec::with_capacity(waiters.len());
+    for (order, answer) in waiters {
+        let a = answer
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal(anyhow::anyhow!("matching failed"))));
+        answers.push((order, a));
+    }
+    answers
+}
+
+/// Takes the book and matches everything waiting for it, in queue order, in one transaction.
+async fn match_waiting(
+    state: &AppState,
+    org: &str,
+    asset: AssetRow,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
     let symbol = asset.symbol.clone();
-    let mut m = Matcher::open(&state.books, &state.platform.pool, org, asset, now).await?;
-    let ids: Vec<OrderId> = approved.iter().map(|a| a.0).collect();
+    let asset_id = asset.id;
+    let started = std::time::Instant::now();
+    let mut m = match Matcher::open(&state.books, &state.platform.pool, org, asset, now).await {
+        Ok(m) => m,
+        Err(e) => {
+            // Without the book (the database is failing), what waits for it is answered now.
+            fail(state.books.take_waiting(org, asset_id));
+            return Err(e);
+        }
+    };
+    let work = state.books.take_waiting(org, asset_id);
+    if work.is_empty() {
+        // Another task's session matched ours.
+        return Ok(());
+    }
+    let opened = started.elapsed();
+    match match_session(&mut m, org, &symbol, &work).await {
+        Ok(refused) => {
+            let placed = started.elapsed();
+            let done = m.commit().await;
+            tracing::debug!(
+                orders = work.len(),
+                open_ms = opened.as_secs_f64() * 1e3,
+                placed_ms = placed.as_secs_f64() * 1e3,
+                committed_ms = started.elapsed().as_secs_f64() * 1e3,
+                "book session"
+            );
+            reply_all(work, refused, done)
+        }
+        Err(e) => {
+            drop(m);
+            fail(work);
+            Err(e)
+        }
+    }
+}
+
+fn fail(work: Vec<Approved>) {
+    for w in work {
+        let _ = w
+            .reply
+            .send(Err(ApiError::internal(anyhow::anyhow!("matching failed"))));
+    }
+}
+
+/// Places the waiting orders; answers those refused inside the session.
+async fn match_session(
+    m: &mut Matcher,
+    org: &str,
+    symbol: &str,
+    work: &[Approved],
+) -> anyhow::Result<HashMap<OrderId, Answer>> {
+    let ids: Vec<OrderId> = work.iter().map(|w| w.order).collect();
     let rows: HashMap<OrderId, OrderRow> = orders::get_in(m.tx()?, org, &ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let check_of: Vec<(OrderId, CheckId)> = approved.iter().map(|a| (a.0, a.2)).collect();
-    orders::set_checks(m.tx()?, &check_of).await?;
+    let checks: Vec<(OrderId, CheckId)> = work.iter().map(|w| (w.order, w.check)).collect();
+    orders::set_checks(m.tx()?, &checks).await?;
 
-    let mut answers = Vec::new();
+    let mut refused = HashMap::new();
     let mut short = Vec::new();
-    for (id, transferable, check) in approved {
-        let Some(row) = rows.get(id) else { continue };
+    for w in work {
+        let Some(row) = rows.get(&w.order) else {
+            continue;
+        };
         if row.status != "pending_compliance" {
             // The sweeper rejected it meanwhile (this placement outlived its timeout).
-            answers.push((
-                *id,
-                Err(
-                    ApiError::conflict("the order changed while it was being placed; fetch it")
-                        .with_detail("order_id", id),
-                ),
-            ));
+            refused.insert(w.order, Err(changed(w.order)));
             continue;
         }
-        if let Some(t) = transferable {
+        if let Some(t) = w.transferable {
             let committed = m.committed_to_sells(row.investor_id).await?;
-            let available = (*t - committed.total()).max(Decimal::ZERO);
+            let available = (t - committed.total()).max(Decimal::ZERO);
             if row.quantity > available {
-                short.push((*id, *check, *t, committed, available));
+                short.push((w.order, w.check, t, committed, available));
                 continue;
             }
         }
@@ -455,42 +547,76 @@ async fn match_book(
             .iter()
             .map(|s| (s.0, "insufficient_holdings".to_owned(), Some(s.1)))
             .collect();
-        let rejected = m.reject(&rejections, &symbol).await?;
+        let rejected = m.reject(&rejections, symbol).await?;
         for (id, _, transferable, committed, available) in &short {
-            let Some(o) = rejected.iter().find(|o| o.id == *id) else {
-                continue;
-            };
-            let err = ApiError::new(
-                ErrorCode::InsufficientHoldings,
-                format!(
-                    "the seller may sell {available} of this asset: {transferable} transferable at the TA, less {} offered by their open sell orders and {} sold in trades not settled yet",
-                    committed.open_sells, committed.sold_unsettled
-                ),
-            )
-            .with_detail("order_id", id)
-            .with_detail("investor_id", o.investor_id)
-            .with_detail("asset_id", o.asset_id)
-            .with_detail("requested", o.quantity)
-            .with_detail("available", available)
-            .with_detail("transferable", transferable)
-            .with_detail("committed_to_open_sells", committed.open_sells)
-            .with_detail("sold_unsettled", committed.sold_unsettled)
-            .with_detail("order", o.view()?);
-            answers.push((*id, Err(err)));
+            if let Some(o) = rejected.iter().find(|o| o.id == *id) {
+                refused.insert(
+                    *id,
+                    Err(insufficient(o, *transferable, *committed, *available)?),
+                );
+            }
         }
     }
-    let committed = m.commit().await?;
-    for (id, _, _) in approved {
-        if answers.iter().any(|(a, _)| a == id) {
-            continue;
+    Ok(refused)
+}
+
+fn reply_all(
+    work: Vec<Approved>,
+    mut refused: HashMap<OrderId, Answer>,
+    done: anyhow::Result<Done>,
+) -> anyhow::Result<()> {
+    let done = match done {
+        Ok(d) => d,
+        Err(e) => {
+            fail(work);
+            return Err(e);
         }
-        let row = committed
-            .orders
-            .get(id)
-            .ok_or_else(|| anyhow::anyhow!("order {id} not matched"))?;
-        answers.push((*id, Ok(row.view()?)));
+    };
+    for w in work {
+        let answer = match refused.remove(&w.order) {
+            Some(a) => a,
+            None => match done.orders.get(&w.order).map(OrderRow::view) {
+                Some(Ok(view)) => Ok(view),
+                Some(Err(e)) => Err(ApiError::internal(e)),
+                None => Err(ApiError::internal(anyhow::anyhow!(
+                    "order {} not matched",
+                    w.order
+                ))),
+            },
+        };
+        // A caller that went away does not stop the others.
+        let _ = w.reply.send(answer);
     }
-    Ok(answers)
+    Ok(())
+}
+
+fn changed(id: OrderId) -> ApiError {
+    ApiError::conflict("the order changed while it was being placed; fetch it")
+        .with_detail("order_id", id)
+}
+
+fn insufficient(
+    o: &OrderRow,
+    transferable: Decimal,
+    committed: Committed,
+    available: Decimal,
+) -> anyhow::Result<ApiError> {
+    Ok(ApiError::new(
+        ErrorCode::InsufficientHoldings,
+        format!(
+            "the seller may sell {available} of this asset: {transferable} transferable at the TA, less {} offered by their open sell orders and {} sold in trades not settled yet",
+            committed.open_sells, committed.sold_unsettled
+        ),
+    )
+    .with_detail("order_id", o.id)
+    .with_detail("investor_id", o.investor_id)
+    .with_detail("asset_id", o.asset_id)
+    .with_detail("requested", o.quantity)
+    .with_detail("available", available)
+    .with_detail("transferable", transferable)
+    .with_detail("committed_to_open_sells", committed.open_sells)
+    .with_detail("sold_unsettled", committed.sold_unsettled)
+    .with_detail("order", o.view()?))
 }
 
 fn unavailable(r: &NewOrderRow, service: &'static str, f: &CallFailure) -> ApiError {

@@ -92,12 +92,22 @@ pub async fn insert(
     .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        r#"INSERT INTO settlements (organization_id, id, trade_id, next_attempt_at, created_at)
-           SELECT $1, u.id, u.trade_id, u.at, u.at
-           FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[]) AS u(id, trade_id, at)"#,
+        r#"INSERT INTO settlements (organization_id, id, trade_id, asset_id, buyer_investor_id,
+                                    seller_investor_id, quantity, price, next_attempt_at,
+                                    created_at)
+           SELECT $1, u.id, u.trade_id, u.asset_id, u.buyer, u.seller, u.quantity, u.price,
+                  u.at, u.at
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
+                       $7::numeric[], $8::numeric[], $9::timestamptz[])
+                AS u(id, trade_id, asset_id, buyer, seller, quantity, price, at)"#,
         org,
         &settlements as &[SettlementId],
         &ids as &[TradeId],
+        &assets as &[AssetId],
+        &buyers as &[InvestorId],
+        &sellers as &[InvestorId],
+        &quantities,
+        &prices,
         &times,
     )
     .execute(&mut **tx)
@@ -262,11 +272,9 @@ pub async fn sold_unsettled(
 ) -> Result<Decimal, sqlx::Error> {
     let org = tx.org().to_owned();
     sqlx::query_scalar!(
-        r#"SELECT COALESCE(sum(t.quantity), 0) AS "sold!"
-           FROM trades t
-           JOIN settlements s ON s.organization_id = t.organization_id AND s.trade_id = t.id
-           WHERE t.organization_id = $1 AND t.asset_id = $2 AND t.seller_investor_id = $3
-             AND s.status = 'pending'"#,
+        r#"SELECT COALESCE(sum(quantity), 0) AS "sold!" FROM settlements
+           WHERE organization_id = $1 AND asset_id = $2 AND seller_investor_id = $3
+             AND status = 'pending'"#,
         org,
         asset as AssetId,
         investor as InvestorId,

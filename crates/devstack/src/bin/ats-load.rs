@@ -6,7 +6,10 @@
 //! approved at the BD, shares issued to the sellers. Each client has a buyer and a seller of its
 //! own and alternates a buy and a sell of one share at 10.00, so every second order trades.
 //!
-//! Usage: ats-load [--clients N] [--seconds S] [--investors K]
+//! The first `--warmup` seconds (default 2) are not measured: connection pools fill, caches
+//! warm.
+//!
+//! Usage: ats-load [--clients N] [--seconds S] [--investors K] [--warmup S]
 //! Environment: IAM_URL, ATS_URL, BD_URL, TA_URL (the local stack's ports by default).
 
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ struct Args {
     clients: usize,
     seconds: u64,
     investors: usize,
+    warmup: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -25,6 +29,7 @@ fn args() -> anyhow::Result<Args> {
         clients: 32,
         seconds: 10,
         investors: 64,
+        warmup: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -33,6 +38,7 @@ fn args() -> anyhow::Result<Args> {
             "--clients" => a.clients = value.parse()?,
             "--seconds" => a.seconds = value.parse()?,
             "--investors" => a.investors = value.parse()?,
+            "--warmup" => a.warmup = value.parse()?,
             other => bail!(
                 "unknown flag {other}; usage: ats-load [--clients N] [--seconds S] [--investors K]"
             ),
@@ -179,7 +185,8 @@ async fn main() -> anyhow::Result<()> {
         "ats-load: {} clients for {} s, crossing orders of 1 at 10.00",
         a.clients, a.seconds
     );
-    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let measure_from = Instant::now() + Duration::from_secs(a.warmup);
+    let deadline = measure_from + Duration::from_secs(a.seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..a.clients {
         let http = api.http.clone();
@@ -203,12 +210,15 @@ async fn main() -> anyhow::Result<()> {
                 let body = json!({"asset_id": asset, "investor_id": who, "side": side,
                                   "order_type": "limit", "quantity": "1", "price": "10.00"});
                 let start = Instant::now();
+                let measured = start >= measure_from;
                 match http.post(&url).bearer_auth(&token).json(&body).send().await {
                     Ok(res) => {
                         let status = res.status().as_u16();
                         let _ = res.bytes().await;
                         if status == 201 {
-                            latencies.push(start.elapsed());
+                            if measured {
+                                latencies.push(start.elapsed());
+                            }
                         } else {
                             failures.push(status);
                         }
@@ -219,14 +229,13 @@ async fn main() -> anyhow::Result<()> {
             (latencies, failures)
         });
     }
-    let started = Instant::now();
     let mut latencies = Vec::new();
     let mut failures = Vec::new();
     for (l, f) in tasks.join_all().await {
         latencies.extend(l);
         failures.extend(f);
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = (Instant::now().max(deadline) - measure_from).as_secs_f64();
     latencies.sort();
     let pct = |p: f64| {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
