@@ -3,6 +3,8 @@
 //! book and hearing of every order and trade through the outbox.
 
 pub mod batch;
+pub mod book_session;
+pub mod books;
 pub mod config;
 pub mod dispatch;
 pub mod downstream;
@@ -47,7 +49,7 @@ pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
     pub clock: Clock,
-    pub books: exchange::Books<placement::Approved>,
+    pub books: books::Books<book_session::Approved>,
     pub downstream: downstream::Downstream,
     pub batcher: batch::Batcher,
 }
@@ -76,7 +78,7 @@ impl App {
             platform: platform.clone(),
             config: Arc::new(config.clone()),
             clock,
-            books: exchange::Books::default(),
+            books: books::Books::default(),
             downstream: downstream::Downstream {
                 bd: platform.client("bd", &config.common.bd_url)?,
                 ta: platform.client("ta", &config.common.ta_url)?,
