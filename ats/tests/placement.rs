@@ -362,3 +362,37 @@ async fn listing_needs_the_security_at_the_ta(pool: PgPool) {
         assert!(d["fields"][field].is_string(), "{d}");
     }
 }
+
+#[sqlx::test(migrator = "ats::MIGRATOR")]
+async fn a_refusal_names_the_failing_check_and_when_it_expired(pool: PgPool) {
+    let s = stack(pool).await;
+    // Reg D 506(c): buyers must be verified accredited investors.
+    let asset = s.listed_asset("acme", "reg_d_506c").await;
+    let now = time::OffsetDateTime::now_utc();
+    // Accredited 100 days ago: verifications last 90 days.
+    s.bd_clock.set(now - time::Duration::days(100));
+    let buyer = s.investor("acme", "Expired Eve").await;
+    let documents = (now - time::Duration::days(100)).date().to_string();
+    let (st, v) = post(
+        &s.bd,
+        &format!("/v1/investors/{buyer}/accreditation"),
+        "acme/carla",
+        json!({"method": "net_worth", "evidence": {"net_worth": "2500000", "documents_dated": documents}}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["status"], "verified", "{v}");
+    let expired_at = v["expires_at"].as_str().unwrap().to_owned();
+    s.bd_clock.set(now);
+
+    let got = s
+        .order("acme/alice", limit(&asset, &buyer, "buy", "10", "10.00"))
+        .await;
+    let d = testkit::assert_error(&got, 422, "COMPLIANCE_REJECTED");
+    assert_eq!(d["check"], "accreditation", "{d}");
+    assert_eq!(d["investor_id"], buyer.as_str());
+    assert_eq!(d["expires_at"], expired_at.as_str(), "{d}");
+    assert_eq!(d["reasons"][0]["code"], "accreditation_expired", "{d}");
+    let order = s.get_order(d["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["reject_reason"], "accreditation");
+}

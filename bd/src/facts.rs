@@ -91,9 +91,12 @@ async fn accreditation_states(
         let Some(investor) = latest.investor_id else {
             continue;
         };
-        let state = match latest.status.as_str() {
-            "verified" => AccreditationState::Expired,
-            "review" => AccreditationState::Review,
+        let state = match (latest.status.as_str(), latest.expires_at) {
+            // Verified once, past its expiry: its `expires_at` says when it lapsed (the
+            // pre-trade refusal and the compliance view show it).
+            ("verified", Some(expires_at)) => AccreditationState::Verified { expires_at },
+            ("verified", None) => AccreditationState::Expired,
+            ("review", _) => AccreditationState::Review,
             _ => AccreditationState::Rejected,
         };
         out.insert(investor, (state, Some(latest)));

@@ -69,7 +69,11 @@ async fn an_accreditation_lasts_90_days_from_the_clock(pool: sqlx::PgPool) {
     let c = compliance(&app, &id).await;
     assert_eq!(c["accredited"], false);
     assert_eq!(c["accreditation"]["status"], "expired");
-    assert_eq!(c["accreditation"]["expires_at"], json!(null));
+    // When it lapsed (the ATS's refusal of a 506(c) buy names it too).
+    assert_eq!(
+        c["accreditation"]["expires_at"],
+        rfc3339(datetime!(2026-05-31 10:00:00 UTC))
+    );
     let (_, list) = get(
         &app,
         &format!("/v1/investors/{id}/accreditation"),

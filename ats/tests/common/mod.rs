@@ -23,6 +23,8 @@ pub static LIST: LazyLock<Arc<SanctionsList>> =
     LazyLock::new(|| Arc::new(SanctionsList::load_dir(OFAC_DIR).unwrap()));
 
 pub struct Stack {
+    /// The BD's clock (the system's until a test pins it).
+    pub bd_clock: Clock,
     pub ats: TestServer,
     pub state: ats::AppState,
     pub bd: TestServer,
@@ -41,6 +43,10 @@ impl Drop for Stack {
 }
 
 pub async fn bd_server(db: &ExtraDatabase) -> TestServer {
+    bd_server_with_clock(db, Clock::system()).await
+}
+
+pub async fn bd_server_with_clock(db: &ExtraDatabase, clock: Clock) -> TestServer {
     // The venue reports its trades on Form T (CAT's reportingExceptionCode F), as the devstack.
     let config = bd::Config::from_source(testkit::env(&[
         ("OFAC_DIR", OFAC_DIR),
@@ -51,7 +57,7 @@ pub async fn bd_server(db: &ExtraDatabase) -> TestServer {
         platform::Platform::with_pool(config.common.clone(), db.service.clone(), &bd::MIGRATOR)
             .unwrap();
     let list = LazyLock::force(&LIST).clone();
-    TestServer::start(bd::router(&platform, &config, list)).await
+    TestServer::start(bd::router_with_clock(&platform, &config, list, clock)).await
 }
 
 pub async fn ta_server(db: &ExtraDatabase) -> TestServer {
@@ -90,11 +96,13 @@ pub async fn stack_with(pool: PgPool, extra: &[(&str, &str)], clock: Clock) -> S
     platform::telemetry::init(platform::telemetry::LogFormat::Pretty, "warn,sqlx=error");
     let bd_db = ExtraDatabase::create(&bd::MIGRATOR).await;
     let ta_db = ExtraDatabase::create(&ta::MIGRATOR).await;
-    let bd = bd_server(&bd_db).await;
+    let bd_clock = Clock::system();
+    let bd = bd_server_with_clock(&bd_db, bd_clock.clone()).await;
     let ta = ta_server(&ta_db).await;
     let shutdown = CancellationToken::new();
     let (ats, state) = ats_server(&pool, &bd.url, &ta.url, extra, clock, &shutdown).await;
     Stack {
+        bd_clock,
         ats,
         state,
         bd,
