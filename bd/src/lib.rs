@@ -107,6 +107,7 @@ pub fn router_with_clock(
             routes::investors::get_investor,
             routes::investors::patch_investor
         ))
+        .routes(routes!(routes::investors::lookup_investors))
         .routes(routes!(routes::history::list_investor_checks))
         .routes(routes!(routes::kyc::run_kyc))
         .routes(routes!(routes::kyc::verification_link))

@@ -1,6 +1,7 @@
 //! Investors and their beneficial owners: registering one, reading them, correcting one
 //! ([`update`]).
 
+pub mod lookup;
 pub mod update;
 pub mod validate;
 

@@ -1,5 +1,5 @@
 //! `POST /v1/investors`, `GET /v1/investors`, `GET /v1/investors/{id}`,
-//! `PATCH /v1/investors/{id}`.
+//! `PATCH /v1/investors/{id}`, `POST /v1/investors/lookup`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,6 +9,7 @@ use platform::{ApiJson, ApiPath, ApiQuery, ApiResult, Authorized, ListParams, Pa
 
 use super::extract::Audited;
 use crate::AppState;
+use crate::investors::lookup::{LookupAnswer, LookupRequest};
 use crate::investors::{
     self, CreateInvestor, InvestorFilter, InvestorView, UpdateInvestor, UpdatedInvestor,
 };
@@ -125,4 +126,32 @@ pub async fn patch_investor(
     let id = InvestorId::parse_or_404(&id, "investor")?;
     let updated = investors::update::update(&state, &caller, id, patch.body, patch.raw).await?;
     Ok(ApiJson(updated))
+}
+
+/// The names and types of many investors at once.
+#[utoipa::path(post, path = "/v1/investors/lookup", tag = "investors",
+    request_body = LookupRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request for 24 hours")),
+    security(("bearer" = [])),
+    description = "Roles admin, compliance, and the platform's services (the TA names the holders \
+of its OCF export with it, in one call). A read: it changes nothing. `{\"ids\": [...]}` holds 1 \
+to 500 `inv_…` ids; the answer `{\"data\": [...]}` holds `id`, `type` (`individual`, `entity`) \
+and `legal_name` of each of the organization's investors among them, in id order, each once. \
+Ids the organization does not have (unknown, or another organization's) are left out, not \
+refused: the caller compares. An empty or missing `ids`, more than 500, or a malformed id \
+(named by its position, e.g. `ids[3]`) is 400.",
+    responses(
+        (status = 200, description = "The organization's investors among the ids", body = LookupAnswer),
+        (status = 400, description = "Invalid body; details.fields names the fields", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Not admin, compliance or a platform service", body = ErrorBody),
+    ))]
+pub async fn lookup_investors(
+    caller: Authorized<ComplianceOrInternal>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LookupRequest>,
+) -> ApiResult<ApiJson<LookupAnswer>> {
+    Ok(ApiJson(
+        investors::lookup::lookup(&state, &caller, body).await?,
+    ))
 }
