@@ -7,6 +7,7 @@
 //! feature, shared with `jobs`) → `store` (SQL in the organization's tenant transaction).
 
 pub mod bounds;
+pub mod downstream;
 pub mod engine;
 pub mod jobs;
 pub mod ocf;
@@ -38,7 +39,8 @@ pub const INFO: ApiInfo = ApiInfo {
 Every change to the register is a journal entry that takes effect on the UTC date it is recorded, except an issuance with an earlier `acquired_at` (loading an existing cap table), which takes effect on that date; \
 such an issuance may not be dated before the security's latest entry, so each security's register is kept in date order and the register as of any past date is the entries effective by then. Nothing is forward-dated. \
 Changes to one security are serialised; a change either is recorded with everything it implies (lots, totals, realised gains, cash in lieu) or leaves nothing behind. \
-Investors are the BD's `inv_…` ids: the TA checks their form, not their existence (the ATS and BD run compliance before asking for a transfer). \
+Investors are the BD's `inv_…` ids: the TA checks their form, not their existence (the ATS and BD run compliance before asking for a transfer); \
+the OCF export asks the BD (`BD_URL`) for the holders' names, with the TA's own service token, in one call. \
 Transferable quantities exclude what the TA knows (holding periods, lock-ups, shares reserved by a pending right of first refusal); open sell orders are the ATS's to subtract.",
     version: env!("CARGO_PKG_VERSION"),
 };
@@ -51,6 +53,9 @@ pub struct Config {
     /// How often the job fixes the entitlements of declared dividends whose record date is
     /// over (`TA_DIVIDEND_INTERVAL_SECS`).
     pub dividend_interval: Duration,
+    /// How long the OCF export waits for the BD's answer about the holders' names before it
+    /// answers without them (`TA_BD_TIMEOUT_SECS`, default 5).
+    pub bd_timeout: Duration,
 }
 
 impl Config {
@@ -68,11 +73,13 @@ impl Config {
         if dividend_interval.is_zero() {
             env.error("TA_DIVIDEND_INTERVAL_SECS: must be at least 1");
         }
+        let bd_timeout = env.secs("TA_BD_TIMEOUT_SECS", 5);
         env.finish()?;
         Ok(Self {
             common,
             rofr_interval,
             dividend_interval,
+            bd_timeout,
         })
     }
 }
@@ -82,6 +89,8 @@ pub struct AppState {
     pub platform: Platform,
     pub config: Arc<Config>,
     pub clock: Clock,
+    /// The BD, for the holders' names of the OCF export.
+    pub downstream: downstream::Downstream,
 }
 
 impl AppState {
@@ -107,6 +116,7 @@ pub fn router_with_clock(platform: &Platform, config: &Config, clock: Clock) -> 
         platform: platform.clone(),
         config: Arc::new(config.clone()),
         clock,
+        downstream: downstream::Downstream::new(platform, &config.common.bd_url, config.bd_timeout),
     };
     let api = OpenApiRouter::new()
         .routes(routes!(

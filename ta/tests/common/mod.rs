@@ -27,7 +27,12 @@ pub struct App {
 }
 
 pub async fn app(pool: PgPool) -> App {
-    let config = ta::Config::from_source(testkit::env(&[])).unwrap();
+    app_with(pool, &[]).await
+}
+
+/// [`app`] with settings of its own (`BD_URL`, `TA_BD_TIMEOUT_SECS`).
+pub async fn app_with(pool: PgPool, vars: &[(&str, &str)]) -> App {
+    let config = ta::Config::from_source(testkit::env(vars)).unwrap();
     let service_pool = testkit::service_pool(&pool).await;
     let platform =
         platform::Platform::with_pool(config.common.clone(), service_pool.clone(), &ta::MIGRATOR)
