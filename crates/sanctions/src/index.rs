@@ -8,28 +8,56 @@ use crate::list::{SdnEntry, SdnType};
 use crate::normalize::tokens;
 
 /// Counts of `a`–`z`, `0`–`9` and everything else: enough to bound how similar two tokens
-/// can possibly be without running Jaro-Winkler on them.
-pub(crate) type Bag = [u8; 37];
+/// can possibly be without running Jaro-Winkler on them. `mask` holds the same counts as
+/// bits (`slot * 3 + k` for the k-th occurrence, up to three), so that the overlap of two
+/// tokens is one popcount; a token with a character four times or more is `dense` and
+/// counted exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bag {
+    counts: [u8; 37],
+    mask: u128,
+    dense: bool,
+}
 
 pub(crate) fn bag(token: &str) -> Bag {
-    let mut bag = [0u8; 37];
+    let mut counts = [0u8; 37];
     for c in token.chars() {
         let slot = match c {
             'a'..='z' => c as usize - 'a' as usize,
             '0'..='9' => 26 + (c as usize - '0' as usize),
             _ => 36,
         };
-        if let Some(n) = bag.get_mut(slot) {
+        if let Some(n) = counts.get_mut(slot) {
             *n = n.saturating_add(1);
         }
     }
-    bag
+    let mut mask = 0u128;
+    let mut dense = false;
+    for (slot, n) in counts.iter().enumerate() {
+        dense |= *n > 3;
+        for k in 0..usize::from((*n).min(3)) {
+            mask |= 1u128 << (slot * 3 + k);
+        }
+    }
+    Bag {
+        counts,
+        mask,
+        dense,
+    }
 }
 
 /// Characters two tokens have in common, counted with multiplicity. `other` bucket
 /// counts as shared too, so this never underestimates.
 pub(crate) fn overlap(a: &Bag, b: &Bag) -> u32 {
-    a.iter().zip(b).map(|(x, y)| u32::from(*x.min(y))).sum()
+    if a.dense || b.dense {
+        return a
+            .counts
+            .iter()
+            .zip(&b.counts)
+            .map(|(x, y)| u32::from(*x.min(y)))
+            .sum();
+    }
+    (a.mask & b.mask).count_ones()
 }
 
 /// The Fx hash (rustc's): SipHash's flooding resistance buys nothing for keys that come
@@ -102,12 +130,125 @@ pub(crate) struct IndexedName {
     /// Vocabulary ids, in the order written.
     pub tokens: Vec<u32>,
     pub short: bool,
+    /// Which tokens are the first given name and the surname, for listed individuals.
+    pub parts: Option<NameParts>,
+}
+
+/// Where an individual's first given name and surname are among its tokens: OFAC writes
+/// `SURNAME(S), Given Names`, so the tokens before the comma are the surname and the first
+/// given token that is no title (`Sheikh`, `Haji`, `General`) or particle (`al`, `bin`) is
+/// the first name. A name written without a comma is read `First ... Last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameParts {
+    /// Position of the first given name.
+    pub first: u16,
+    /// Positions `surname.0..surname.1` hold the surname.
+    pub surname: (u16, u16),
+}
+
+impl NameParts {
+    /// True when `pos` is a surname token that says who is meant (no particle).
+    pub fn is_surname(&self, pos: usize, token: &str) -> bool {
+        (usize::from(self.surname.0)..usize::from(self.surname.1)).contains(&pos)
+            && !is_particle(token)
+    }
+}
+
+/// Titles and honorifics OFAC writes among given names (`ALI, Sheikh Hassan Dahir Aweys`,
+/// `NORIEGA, General Manuel`): they are not the first name. `dr`, `mr` and the like are
+/// already dropped by normalisation.
+const TITLES: &[&str] = &[
+    "admiral",
+    "alhaji",
+    "ayatollah",
+    "brigadier",
+    "captain",
+    "col",
+    "colonel",
+    "commander",
+    "eng",
+    "gen",
+    "general",
+    "haj",
+    "haji",
+    "hajj",
+    "hajji",
+    "hojatoleslam",
+    "imam",
+    "lieutenant",
+    "maulana",
+    "maulvi",
+    "mawlana",
+    "mawlawi",
+    "mawlavi",
+    "molvi",
+    "mulla",
+    "mullah",
+    "qari",
+    "sayed",
+    "sayyed",
+    "sayyid",
+    "seyed",
+    "seyyed",
+    "shaikh",
+    "shaykh",
+    "sheik",
+    "sheikh",
+    "sheykh",
+];
+
+/// Particles of names (`al`, `bin`, `de la`): never the name that tells people apart.
+pub(crate) fn is_particle(t: &str) -> bool {
+    is_short_token(t)
+        || matches!(
+            t,
+            "bin" | "ben" | "ibn" | "bint" | "del" | "van" | "von" | "der" | "den" | "das" | "dos"
+        )
+}
+
+pub(crate) fn is_title(t: &str) -> bool {
+    TITLES.contains(&t)
+}
+
+/// The parts of an individual's name `raw`, whose normalised tokens are `toks`.
+pub(crate) fn name_parts(raw: &str, toks: &[String]) -> Option<NameParts> {
+    let pos = |i: usize| u16::try_from(i).ok();
+    let is_name = |t: &String| !is_particle(t) && !is_title(t);
+    match raw.split_once(',') {
+        Some((last, first)) => {
+            let (last, first) = (tokens(last), tokens(first));
+            // Normalisation drops noise per call; when the parts do not add up to the whole,
+            // the structure is not trusted.
+            if last.is_empty() || first.is_empty() || last.len() + first.len() != toks.len() {
+                return None;
+            }
+            let given = first.iter().position(is_name)?;
+            if !last.iter().any(is_name) {
+                return None;
+            }
+            Some(NameParts {
+                first: pos(last.len() + given)?,
+                surname: (0, pos(last.len())?),
+            })
+        }
+        None => {
+            let first = toks.iter().position(is_name)?;
+            let last = toks.iter().rposition(is_name)?;
+            (first < last).then_some(NameParts {
+                first: pos(first)?,
+                surname: (pos(last)?, pos(last + 1)?),
+            })
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     pub vocab: Vec<VocabToken>,
     pub vocab_ids: FastMap<Box<str>, u32>,
+    /// Vocabulary ids by length in characters, so a query token is compared only with
+    /// tokens of a length that can reach the pair floor.
+    pub by_len: Vec<Vec<u32>>,
     /// Vocabulary id → names holding that token; only for tokens long enough to be
     /// compared fuzzily (see [`is_short_token`]).
     pub postings: Vec<Vec<u32>>,
@@ -196,6 +337,11 @@ impl Index {
             sdn_type: sdn.sdn_type,
             tokens: ids,
             short,
+            parts: if sdn.sdn_type == SdnType::Individual {
+                name_parts(raw, &toks)
+            } else {
+                None
+            },
         });
     }
 
@@ -204,9 +350,16 @@ impl Index {
             return *id;
         }
         let id = u32::try_from(self.vocab.len()).unwrap_or(u32::MAX);
+        let len = t.chars().count();
+        if self.by_len.len() <= len {
+            self.by_len.resize_with(len + 1, Vec::new);
+        }
+        if let Some(ids) = self.by_len.get_mut(len) {
+            ids.push(id);
+        }
         self.vocab.push(VocabToken {
             text: t.into(),
-            len: u32::try_from(t.chars().count()).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(u32::MAX),
             bag: bag(t),
         });
         self.postings.push(Vec::new());

@@ -38,6 +38,7 @@
 //! [`is_iso_alpha2`] validates country codes; [`SanctionedJurisdictions`] holds the
 //! comprehensively sanctioned ones (default `CU`, `IR`, `KP`, `SY`).
 
+mod corroborate;
 mod index;
 mod iso3166;
 mod jurisdiction;
@@ -49,6 +50,7 @@ mod screen;
 
 use std::path::PathBuf;
 
+pub use corroborate::{Basis, Comparison, IdentifierCheck, Identifiers, NameMatch};
 pub use jurisdiction::{
     InvalidCountryCode, JurisdictionStatus, SanctionedJurisdictions, code_for_country_name,
     country_name, is_iso_alpha2,
@@ -58,10 +60,10 @@ pub use list::{
     SanctionsList, SdnEntry, SdnType, bundled_list_dir,
 };
 pub use normalize::{normalize, normalize_sorted};
-pub use remarks::ListedDob;
+pub use remarks::{DobPrecision, ListedDob};
 pub use screen::{
     Decision, InvalidThresholds, MatchedOn, PartyType, SanctionsMatch, ScreenError,
-    ScreeningConfig, ScreeningFlag, ScreeningRequest, ScreeningResult,
+    ScreeningConfig, ScreeningFlag, ScreeningRequest, ScreeningResult, TokenPair,
 };
 
 /// Why a list could not be loaded.

@@ -81,8 +81,16 @@ pub struct SdnEntry {
     pub dates_of_birth: Vec<ListedDob>,
     /// `nationality ...` and `citizen ...` items of the remarks.
     pub nationalities: Vec<String>,
+    /// `POB ...` items of the remarks.
+    pub places_of_birth: Vec<String>,
     /// Alpha-2 codes of the address countries and nationalities that have one.
     pub country_codes: Vec<&'static str>,
+    /// Alpha-2 codes of the nationalities and citizenships that have one.
+    pub nationality_codes: Vec<&'static str>,
+    /// Alpha-2 codes of the countries the places of birth name, where they name one.
+    pub birth_country_codes: Vec<&'static str>,
+    /// Alpha-2 codes of the address countries that have one.
+    pub address_country_codes: Vec<&'static str>,
 }
 
 impl SdnEntry {
@@ -388,7 +396,11 @@ fn parse_sdn(bytes: &[u8]) -> Result<Vec<SdnEntry>, LoadError> {
             addresses: Vec::new(),
             dates_of_birth: Vec::new(),
             nationalities: Vec::new(),
+            places_of_birth: Vec::new(),
             country_codes: Vec::new(),
+            nationality_codes: Vec::new(),
+            birth_country_codes: Vec::new(),
+            address_country_codes: Vec::new(),
         });
     }
     Ok(entries)
@@ -399,24 +411,43 @@ fn enrich(entry: &mut SdnEntry, cache: &mut HashMap<String, Option<&'static str>
         let facts = remarks::parse(r);
         entry.dates_of_birth = facts.dates_of_birth;
         entry.nationalities = facts.nationalities;
+        entry.places_of_birth = facts.places_of_birth;
     }
-    let mut codes: Vec<&'static str> = entry
+    let mut code_of = |name: &str| {
+        if let Some(code) = cache.get(name) {
+            return *code;
+        }
+        let code = code_for_country_name(name);
+        cache.insert(name.to_owned(), code);
+        code
+    };
+    let addresses: Vec<&'static str> = entry
         .addresses
         .iter()
         .filter_map(|a| a.country.as_deref())
-        .chain(entry.nationalities.iter().map(String::as_str))
-        .filter_map(|name| {
-            if let Some(code) = cache.get(name) {
-                return *code;
-            }
-            let code = code_for_country_name(name);
-            cache.insert(name.to_owned(), code);
-            code
-        })
+        .filter_map(&mut code_of)
         .collect();
+    let nationalities: Vec<&'static str> = entry
+        .nationalities
+        .iter()
+        .filter_map(|n| code_of(n))
+        .collect();
+    let births: Vec<&'static str> = entry
+        .places_of_birth
+        .iter()
+        .filter_map(|p| remarks::place_country(p, &mut code_of))
+        .collect();
+    let mut all: Vec<&'static str> = addresses.iter().chain(&nationalities).copied().collect();
+    entry.country_codes = sorted_unique(&mut all);
+    entry.nationality_codes = sorted_unique(&mut nationalities.clone());
+    entry.birth_country_codes = sorted_unique(&mut births.clone());
+    entry.address_country_codes = sorted_unique(&mut addresses.clone());
+}
+
+fn sorted_unique(codes: &mut Vec<&'static str>) -> Vec<&'static str> {
     codes.sort_unstable();
     codes.dedup();
-    entry.country_codes = codes;
+    std::mem::take(codes)
 }
 
 fn number(file: &str, rec: &Record, i: usize, column: &str) -> Result<u64, LoadError> {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::corroborate::{self, Basis, Identifiers, NameMatch};
 use crate::index::{
     Bag, Index, IndexedName, NameSource, VocabToken, bag, is_short_name, is_short_token, overlap,
 };
@@ -18,6 +19,13 @@ use crate::normalize::{has_non_latin, tokens};
 /// `strong`. Since only pairs at or above the floor score at all, the token index that finds
 /// the candidates loses nothing.
 const PAIR_FLOOR: f64 = 0.85;
+
+/// Every pair of a partial name must be at least this similar, and one pair must be equal:
+/// `Fabio Otchoa` is part of `OCHOA VASCO, Fabio Enrique`, but a name made of near misses
+/// only (`Lisa Davis`, `DE LIMA SALAS, David Eugenio`) merely resembles it. Measured on the
+/// generated set (tests/rates.rs): requiring the equal pair keeps every variant caught and
+/// approves 8 more of the 1,050 ordinary names without a date of birth.
+const PARTIAL_PAIR_FLOOR: f64 = 0.85;
 
 /// How much a difference in length lowers a pair's similarity (see [`token_similarity`]).
 const LENGTH_PENALTY: f64 = 0.5;
@@ -50,7 +58,9 @@ impl ScreeningConfig {
     /// 0.85: the same person written differently is likely (a missing middle name, a
     /// different transliteration, a typo); a compliance officer looks.
     pub const DEFAULT_WEAK: f64 = 0.85;
-    pub const DEFAULT_MAX_MATCHES: usize = 5;
+    /// Ten: a common name can be part of several listed names at once, and the officer
+    /// deciding should see them all.
+    pub const DEFAULT_MAX_MATCHES: usize = 10;
 
     /// A score `>= strong` is a [`Decision::Hit`], `>= weak` a [`Decision::Review`].
     pub fn new(strong: f64, weak: f64) -> Result<Self, InvalidThresholds> {
@@ -135,14 +145,15 @@ impl PartyType {
     }
 }
 
-/// What to screen. The date of birth and country only enrich the matches' details (to
-/// help whoever reviews them); the decision rests on the name alone.
+/// What to screen. A name match on a listed individual is decided with the date of birth
+/// and the country (see [`crate::Basis`]): give them whenever they are known.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ScreeningRequest {
     pub name: String,
     pub party_type: Option<PartyType>,
     pub date_of_birth: Option<Date>,
-    /// ISO 3166-1 alpha-2, uppercase.
+    /// ISO 3166-1 alpha-2, uppercase: compared with the entry's nationalities and
+    /// citizenships, places of birth and addresses.
     pub country: Option<String>,
 }
 
@@ -206,6 +217,15 @@ pub enum MatchedOn {
     Alias,
 }
 
+/// A token of the screened name and the listed token it paired with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenPair {
+    pub screened: String,
+    pub listed: String,
+    /// 1.0 for equal tokens; see the crate docs.
+    pub similarity: f64,
+}
+
 /// One listed entry the name resembles, with what the BD shows in the check's details.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SanctionsMatch {
@@ -219,12 +239,32 @@ pub struct SanctionsMatch {
     pub alias_type: Option<AliasType>,
     pub sdn_type: SdnType,
     pub programs: Vec<String>,
+    /// The name score (0.0..=1.0).
     pub score: f64,
+    /// How the names matched.
+    pub name_match: NameMatch,
+    /// The tokens that paired up, screened with listed (names run together, `alzawahiri`,
+    /// pair as one).
+    pub matched_tokens: Vec<TokenPair>,
+    /// Listed tokens the screened name lacks (middle names, a second surname, a title).
+    pub unmatched_listed_tokens: Vec<String>,
+    /// Screened tokens the listed name lacks.
+    pub unmatched_screened_tokens: Vec<String>,
+    /// The decision on this entry, after comparing the identifiers: `clear` when they
+    /// rule it out.
     pub decision: Decision,
+    /// Why: which identifiers decided.
+    pub basis: Basis,
+    /// The same in a sentence.
+    pub explanation: String,
+    /// Every identifier compared, agreeing or not.
+    pub identifiers: Identifiers,
     /// Countries of the entry's addresses, as published.
     pub countries: Vec<String>,
     /// Nationalities and citizenships from the remarks, as published.
     pub nationalities: Vec<String>,
+    /// Places of birth from the remarks, as published.
+    pub places_of_birth: Vec<String>,
     /// Dates of birth from the remarks, as published.
     pub dates_of_birth: Vec<String>,
     /// Whether the requested date of birth falls in one of the listed ones; `None` when
@@ -237,13 +277,20 @@ pub struct SanctionsMatch {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScreeningResult {
+    /// The worst decision of any entry (at least `review` for a non-Latin name).
     pub decision: Decision,
     /// The highest score of any listed name, reported or not; 0.0 when none was compared.
     pub best_score: f64,
     /// The name as compared, after normalisation.
     pub normalized_name: String,
-    /// Entries scoring at least `weak`, best first, at most `max_matches`.
+    /// Entries whose names match (scoring at least `weak`, or a partial name) and that the
+    /// identifiers did not rule out: hits first, then by score; at most `max_matches`.
     pub matches: Vec<SanctionsMatch>,
+    /// Entries whose names match but whose identifiers ruled them out (decision `clear`),
+    /// kept to show why; by score, at most `max_matches`.
+    pub cleared: Vec<SanctionsMatch>,
+    /// Matching entries left out of `matches` and `cleared` by `max_matches`.
+    pub left_off: usize,
     pub flags: Vec<ScreeningFlag>,
     /// [`crate::ListInfo::version`] of the list screened against.
     pub list_version: String,
@@ -289,54 +336,74 @@ impl SanctionsList {
             flags.push(ScreeningFlag::ShortName);
         }
 
-        let mut best_per_entry: HashMap<u32, (f64, u32)> = HashMap::new();
-        for (name_id, score) in self.candidates(&query) {
+        // Each entry by its best name: a strong match before a partial one before a weak one,
+        // then by score; on a tie the primary name, indexed before its aliases.
+        let mut best_per_entry: HashMap<u32, (Candidate, u32)> = HashMap::new();
+        let mut best_score: f64 = 0.0;
+        for (name_id, scored) in self.candidates(&query) {
             let Some(name) = self.index.names.get(name_id as usize) else {
                 continue;
             };
             if request.party_type.is_some_and(|p| !p.admits(name.sdn_type)) {
                 continue;
             }
-            let slot = best_per_entry.entry(name.entry).or_insert((score, name_id));
-            // On a tie the primary name, indexed before its aliases, is the one reported.
-            if score > slot.0 || (score == slot.0 && name_id < slot.1) {
-                *slot = (score, name_id);
+            best_score = best_score.max(scored.score);
+            let Some(candidate) = Candidate::new(scored, config) else {
+                continue;
+            };
+            let slot = best_per_entry
+                .entry(name.entry)
+                .or_insert((candidate, name_id));
+            if candidate.rank() > slot.0.rank()
+                || (candidate.rank() == slot.0.rank() && name_id < slot.1)
+            {
+                *slot = (candidate, name_id);
             }
         }
 
-        let best_score = best_per_entry.values().map(|(s, _)| *s).fold(0.0, f64::max);
-        let mut ranked: Vec<(f64, u32)> = best_per_entry
+        let judged: Vec<SanctionsMatch> = best_per_entry
             .into_values()
-            .filter(|(s, _)| *s >= config.weak)
-            .collect();
-        ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then_with(|| {
-                let ent = |n: u32| self.name_entry(n).map(|(e, _)| e.ent_num);
-                ent(a.1).cmp(&ent(b.1))
+            .filter_map(|(candidate, name_id)| {
+                self.describe(name_id, candidate, &query, request, config)
             })
-        });
-        ranked.truncate(config.max_matches);
-        let matches = ranked
-            .into_iter()
-            .filter_map(|(score, name_id)| self.describe(name_id, score, request, config))
             .collect();
-
-        let mut decision = config.decide(best_score);
+        let mut decision = judged
+            .iter()
+            .map(|m| m.decision)
+            .max()
+            .unwrap_or(Decision::Clear);
         if flags.contains(&ScreeningFlag::NonLatinScript) {
             decision = decision.max(Decision::Review);
         }
+        let (mut matches, mut cleared): (Vec<_>, Vec<_>) = judged
+            .into_iter()
+            .partition(|m| m.decision != Decision::Clear);
+        let order = |a: &SanctionsMatch, b: &SanctionsMatch| {
+            b.decision
+                .cmp(&a.decision)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.ent_num.cmp(&b.ent_num))
+        };
+        matches.sort_by(order);
+        cleared.sort_by(order);
+        let left_off = matches.len().saturating_sub(config.max_matches)
+            + cleared.len().saturating_sub(config.max_matches);
+        matches.truncate(config.max_matches);
+        cleared.truncate(config.max_matches);
         Ok(ScreeningResult {
             decision,
             best_score,
             normalized_name,
             matches,
+            cleared,
+            left_off,
             flags,
             list_version: self.info().version(),
         })
     }
 
     /// Every listed name that can score above zero, with its score.
-    fn candidates(&self, query: &Query) -> Vec<(u32, f64)> {
+    fn candidates(&self, query: &Query) -> Vec<(u32, Scored)> {
         let index = &self.index;
         let mut seen = vec![false; index.names.len()];
         let mut out = Vec::new();
@@ -352,7 +419,7 @@ impl SanctionsList {
                 && !*s
             {
                 *s = true;
-                out.push((*id, 1.0));
+                out.push((*id, Scored::EXACT));
             }
         }
         if query.short {
@@ -372,9 +439,9 @@ impl SanctionsList {
                 if let Some(name) = index.names.get(*id as usize)
                     && !name.short
                 {
-                    let score = query.align(name, index, &mut scratch);
-                    if score > 0.0 {
-                        out.push((*id, score));
+                    let scored = query.align(name, index, &mut scratch);
+                    if scored.score > 0.0 {
+                        out.push((*id, scored));
                     }
                 }
             }
@@ -390,7 +457,8 @@ impl SanctionsList {
     fn describe(
         &self,
         name_id: u32,
-        score: f64,
+        candidate: Candidate,
+        query: &Query,
         request: &ScreeningRequest,
         config: &ScreeningConfig,
     ) -> Option<SanctionsMatch> {
@@ -402,6 +470,17 @@ impl SanctionsList {
                 (alias.name.clone(), MatchedOn::Alias, Some(alias.alias_type))
             }
         };
+        let (matched_tokens, unmatched_listed_tokens, unmatched_screened_tokens) =
+            query.token_pairs(name, &self.index, candidate.scored.score);
+        let identifiers =
+            corroborate::compare(entry, request.date_of_birth, request.country.as_deref());
+        let (decision, basis) = corroborate::judge(
+            entry,
+            candidate.name_match,
+            config.decide(candidate.scored.score),
+            &identifiers,
+            request.date_of_birth,
+        );
         let date_of_birth_match = request.date_of_birth.and_then(|dob| {
             let mut spans = entry.dates_of_birth.iter().filter(|d| d.span.is_some());
             spans.clone().next()?;
@@ -418,10 +497,18 @@ impl SanctionsList {
             alias_type,
             sdn_type: entry.sdn_type,
             programs: entry.programs.clone(),
-            score,
-            decision: config.decide(score),
+            score: candidate.scored.score,
+            name_match: candidate.name_match,
+            matched_tokens,
+            unmatched_listed_tokens,
+            unmatched_screened_tokens,
+            decision,
+            basis,
+            explanation: corroborate::explain(basis, &identifiers),
+            identifiers,
             countries: entry.address_countries(),
             nationalities: entry.nationalities.clone(),
+            places_of_birth: entry.places_of_birth.clone(),
             dates_of_birth: entry
                 .dates_of_birth
                 .iter()
@@ -433,12 +520,57 @@ impl SanctionsList {
     }
 }
 
+/// A listed name's score, and whether it is a partial name (see [`NameMatch::Partial`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scored {
+    score: f64,
+    partial: bool,
+}
+
+impl Scored {
+    const EXACT: Scored = Scored {
+        score: 1.0,
+        partial: false,
+    };
+}
+
+/// A listed name that matches well enough to be looked at.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    scored: Scored,
+    name_match: NameMatch,
+}
+
+impl Candidate {
+    /// `None` for a name below `weak` that is not a partial name either.
+    fn new(scored: Scored, config: &ScreeningConfig) -> Option<Self> {
+        let name_match = if scored.score >= 1.0 {
+            NameMatch::Exact
+        } else if scored.score >= config.strong {
+            NameMatch::Strong
+        } else if scored.partial {
+            NameMatch::Partial
+        } else if scored.score >= config.weak {
+            NameMatch::Weak
+        } else {
+            return None;
+        };
+        Some(Self { scored, name_match })
+    }
+
+    fn rank(&self) -> (NameMatch, f64) {
+        (self.name_match, self.scored.score)
+    }
+}
+
 /// Buffers `align` reuses from one candidate to the next.
 #[derive(Default)]
 struct Scratch {
     pairs: Vec<(f64, usize, usize)>,
     q_used: Vec<bool>,
     c_used: Vec<bool>,
+    /// The pairs the last alignment kept: (similarity, query token, listed token).
+    chosen: Vec<(f64, usize, usize)>,
 }
 
 impl Query {
@@ -473,16 +605,34 @@ impl Query {
                 continue;
             }
             let qbag = bag(t);
-            for (vid, v) in index.vocab.iter().enumerate() {
+            let mut compare = |vid: u32, v: &VocabToken| {
                 if v.len <= 2 {
-                    continue;
+                    return;
                 }
                 if prune && !may_reach_floor(t, len, &qbag, v) {
-                    continue;
+                    return;
                 }
                 let s = token_similarity(t, len, &v.text, v.len);
                 if s >= PAIR_FLOOR {
-                    query.record(u32::try_from(vid).unwrap_or(u32::MAX), qi, width, s);
+                    query.record(vid, qi, width, s);
+                }
+            };
+            if prune {
+                // Only lengths whose difference alone does not sink the pair below the floor.
+                for (l, ids) in index.by_len.iter().enumerate() {
+                    let l = u32::try_from(l).unwrap_or(u32::MAX);
+                    if length_factor(len, l) < PAIR_FLOOR {
+                        continue;
+                    }
+                    for vid in ids {
+                        if let Some(v) = index.vocab.get(*vid as usize) {
+                            compare(*vid, v);
+                        }
+                    }
+                }
+            } else {
+                for (vid, v) in index.vocab.iter().enumerate() {
+                    compare(u32::try_from(vid).unwrap_or(u32::MAX), v);
                 }
             }
         }
@@ -510,14 +660,20 @@ impl Query {
     /// `UNMATCHED_WEIGHT` of its length. Word order plays no part, so `HASSAN, Mohammed
     /// Ali` and `Mohammed Ali Hassan` score 1.0. Zero unless a token of three or more
     /// characters pairs up.
-    fn align(&self, name: &IndexedName, index: &Index, scratch: &mut Scratch) -> f64 {
+    fn align(&self, name: &IndexedName, index: &Index, scratch: &mut Scratch) -> Scored {
+        const NONE: Scored = Scored {
+            score: 0.0,
+            partial: false,
+        };
         let width = self.tokens.len();
         let Scratch {
             pairs,
             q_used,
             c_used,
+            chosen,
         } = scratch;
         pairs.clear();
+        chosen.clear();
         for (ci, tid) in name.tokens.iter().enumerate() {
             let Some(&row) = self.slot.get(*tid as usize) else {
                 continue;
@@ -534,7 +690,7 @@ impl Query {
             }
         }
         if pairs.is_empty() {
-            return 0.0;
+            return NONE;
         }
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
         q_used.clear();
@@ -551,6 +707,7 @@ impl Query {
                 continue;
             }
             (*qu, *cu) = (true, true);
+            chosen.push((s, qi, ci));
             let q_len = self.lens.get(qi).copied().unwrap_or(0);
             long_pair |= q_len > 2;
             let w = f64::from(q_len) + f64::from(token_len(index, name.tokens.get(ci)));
@@ -560,7 +717,7 @@ impl Query {
         // Particles and initials alone (`de la`, `j`) say nothing about who is meant; this
         // also keeps the token index, which only lists longer tokens, lossless.
         if !long_pair {
-            return 0.0;
+            return NONE;
         }
         let unmatched_q: u32 = self
             .lens
@@ -577,21 +734,122 @@ impl Query {
             .map(|(t, _)| token_len(index, Some(t)))
             .sum();
         let den = den + UNMATCHED_WEIGHT * f64::from(unmatched_q + unmatched_c);
-        if den > 0.0 { num / den } else { 0.0 }
+        let score = if den > 0.0 { num / den } else { 0.0 };
+        let partial = unmatched_q == 0 && self.is_partial(name, index, chosen, c_used);
+        Scored { score, partial }
     }
+
+    /// Whether the alignment just made is a partial name (see [`NameMatch::Partial`]): a
+    /// screened name of two or more tokens, every one paired (with at least
+    /// `PARTIAL_PAIR_FLOOR`, and one pair equal), the listed first name and a surname among
+    /// the pairs, and listed tokens left over. One-token names keep the exact-only rule.
+    fn is_partial(
+        &self,
+        name: &IndexedName,
+        index: &Index,
+        chosen: &[(f64, usize, usize)],
+        c_used: &[bool],
+    ) -> bool {
+        let Some(parts) = name.parts else {
+            return false;
+        };
+        if self.short || self.tokens.len() < 2 || chosen.len() != self.tokens.len() {
+            return false;
+        }
+        if chosen.iter().any(|(s, _, _)| *s < PARTIAL_PAIR_FLOOR)
+            || chosen.iter().all(|(s, _, _)| *s < 1.0)
+            || c_used.iter().all(|u| *u)
+        {
+            return false;
+        }
+        let text = |ci: usize| {
+            name.tokens
+                .get(ci)
+                .and_then(|t| index.vocab.get(*t as usize))
+                .map_or("", |v| &*v.text)
+        };
+        let first = c_used.get(usize::from(parts.first)) == Some(&true);
+        let surname = c_used
+            .iter()
+            .enumerate()
+            .any(|(ci, used)| *used && parts.is_surname(ci, text(ci)));
+        first && surname
+    }
+
+    /// The pairs of the best alignment with `name`, and the tokens left over on either side;
+    /// a name matched run together (`Alzawahiri`) pairs as one.
+    fn token_pairs(
+        &self,
+        name: &IndexedName,
+        index: &Index,
+        score: f64,
+    ) -> (Vec<TokenPair>, Vec<String>, Vec<String>) {
+        let listed = |ci: usize| -> String {
+            name.tokens
+                .get(ci)
+                .and_then(|t| index.vocab.get(*t as usize))
+                .map_or_else(String::new, |v| v.text.to_string())
+        };
+        let mut scratch = Scratch::default();
+        self.align(name, index, &mut scratch);
+        let complete =
+            scratch.chosen.len() == self.tokens.len() && scratch.chosen.len() == name.tokens.len();
+        if score >= 1.0 && !(complete && scratch.chosen.iter().all(|(s, _, _)| *s >= 1.0)) {
+            // Equal once run together, not token by token.
+            let all: Vec<String> = (0..name.tokens.len()).map(listed).collect();
+            let pair = TokenPair {
+                screened: self.tokens.join(" "),
+                listed: all.join(" "),
+                similarity: 1.0,
+            };
+            return (vec![pair], Vec::new(), Vec::new());
+        }
+        let mut chosen = scratch.chosen.clone();
+        chosen.sort_by_key(|(_, qi, _)| *qi);
+        let pairs = chosen
+            .iter()
+            .map(|(s, qi, ci)| TokenPair {
+                screened: self.tokens.get(*qi).cloned().unwrap_or_default(),
+                listed: listed(*ci),
+                similarity: (s * 10_000.0).round() / 10_000.0,
+            })
+            .collect();
+        let unmatched_listed = (0..name.tokens.len())
+            .filter(|ci| scratch.c_used.get(*ci) != Some(&true))
+            .map(listed)
+            .collect();
+        let unmatched_screened = self
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(qi, _)| scratch.q_used.get(*qi) != Some(&true))
+            .map(|(_, t)| t.clone())
+            .collect();
+        (pairs, unmatched_listed, unmatched_screened)
+    }
+}
+
+/// How much the difference in length alone lowers a pair's similarity (see
+/// [`token_similarity`]).
+fn length_factor(a: u32, b: u32) -> f64 {
+    let longest = f64::from(a.max(b).max(1));
+    1.0 - LENGTH_PENALTY * f64::from(a.abs_diff(b)) / longest
 }
 
 /// Cheap necessary conditions for `token_similarity` to reach `PAIR_FLOOR`.
 fn may_reach_floor(t: &str, len: u32, qbag: &Bag, v: &VocabToken) -> bool {
-    let longest = f64::from(len.max(v.len));
-    let length_factor = 1.0 - LENGTH_PENALTY * f64::from(len.abs_diff(v.len)) / longest;
-    if length_factor < PAIR_FLOOR {
+    if length_factor(len, v.len) < PAIR_FLOOR {
         return false;
     }
     let shared = f64::from(overlap(qbag, &v.bag));
+    let ratio = shared / f64::from(len) + shared / f64::from(v.len);
+    // The loosest bound first (a full four-letter prefix), which needs no prefix.
+    if ratio < MIN_SHARED_RATIO[4] - 1e-9 {
+        return false;
+    }
     let prefix = common_prefix(t, &v.text);
     let bound = MIN_SHARED_RATIO.get(prefix).copied().unwrap_or(1.0);
-    shared / f64::from(len) + shared / f64::from(v.len) >= bound - 1e-9
+    ratio >= bound - 1e-9
 }
 
 /// Jaro-Winkler, lowered in proportion to the difference in length: Winkler's prefix bonus
@@ -631,6 +889,14 @@ impl<'a> IntoIterator for &AsciiBytes<'a> {
 
 /// Length of the common prefix, up to the 4 characters Winkler rewards.
 fn common_prefix(a: &str, b: &str) -> usize {
+    if a.is_ascii() && b.is_ascii() {
+        return a
+            .bytes()
+            .zip(b.bytes())
+            .take(4)
+            .take_while(|(x, y)| x == y)
+            .count();
+    }
     a.chars()
         .zip(b.chars())
         .take(4)
@@ -666,7 +932,7 @@ mod tests {
     use crate::list::bundled_list_dir;
 
     /// Scores every listed name without pruning the vocabulary and without the postings.
-    fn brute_force(list: &SanctionsList, name: &str) -> HashMap<u32, f64> {
+    fn brute_force(list: &SanctionsList, name: &str) -> HashMap<u32, (f64, bool)> {
         let toks = tokens(name);
         let mut sorted_q = toks.clone();
         sorted_q.sort_unstable();
@@ -687,15 +953,18 @@ mod tests {
             if entry.sdn_type == SdnType::Individual {
                 compacts.extend(given_first(raw).map(|t| t.concat()));
             }
-            let score = if sorted == sorted_q || compacts.contains(&compact_q) {
-                1.0
+            let scored = if sorted == sorted_q || compacts.contains(&compact_q) {
+                Scored::EXACT
             } else if query.short || name.short {
-                0.0
+                Scored {
+                    score: 0.0,
+                    partial: false,
+                }
             } else {
                 query.align(name, &list.index, &mut scratch)
             };
-            if score > 0.0 {
-                out.insert(id as u32, score);
+            if scored.score > 0.0 {
+                out.insert(id as u32, (scored.score, scored.partial));
             }
         }
         out
@@ -728,7 +997,11 @@ mod tests {
         for q in &queries {
             let toks = tokens(q);
             let query = Query::new(toks, &list.index);
-            let fast: HashMap<u32, f64> = list.candidates(&query).into_iter().collect();
+            let fast: HashMap<u32, (f64, bool)> = list
+                .candidates(&query)
+                .into_iter()
+                .map(|(id, s)| (id, (s.score, s.partial)))
+                .collect();
             let slow = brute_force(&list, q);
             assert_eq!(fast, slow, "{q}");
         }

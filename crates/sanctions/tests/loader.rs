@@ -85,6 +85,8 @@ fn parses_the_format_quirks() {
     assert_eq!(noriega.dates_of_birth[0].text, "11 Feb 1934");
     assert_eq!(noriega.nationalities, vec!["Panama"]);
     assert_eq!(noriega.country_codes, vec!["PA"]);
+    assert_eq!(noriega.nationality_codes, vec!["PA"]);
+    assert!(noriega.places_of_birth.is_empty());
     let types: Vec<_> = noriega.aliases.iter().map(|a| a.alias_type).collect();
     assert_eq!(types, vec![AliasType::Fka, AliasType::Nka]);
     assert_eq!(noriega.aliases[0].remarks.as_deref(), Some("old name"));
@@ -330,4 +332,30 @@ fn the_bundled_snapshot_loads_completely() {
 
     let again = SanctionsList::load_dir(bundled_list_dir()).unwrap();
     assert_eq!(again.info().sha256, info.sha256);
+}
+
+#[test]
+fn the_bundled_snapshots_remarks_are_read() {
+    let list = SanctionsList::load_dir(bundled_list_dir()).unwrap();
+    let individuals: Vec<_> = list
+        .entries()
+        .iter()
+        .filter(|e| e.sdn_type == SdnType::Individual)
+        .collect();
+    let dobs: Vec<_> = individuals.iter().flat_map(|e| &e.dates_of_birth).collect();
+    let unread: Vec<&str> = dobs
+        .iter()
+        .filter(|d| d.span.is_none())
+        .map(|d| d.text.as_str())
+        .collect();
+    // Every date of birth of this snapshot is in a form we read (day, month, year, circa,
+    // ranges), so a contradicting date of birth can clear a match on any of them.
+    assert_eq!(dobs.len(), 5125);
+    assert!(unread.is_empty(), "{unread:?}");
+    let with =
+        |f: &dyn Fn(&&sanctions::SdnEntry) -> bool| individuals.iter().filter(|e| f(e)).count();
+    assert_eq!(with(&|e| !e.dates_of_birth.is_empty()), 4428);
+    assert_eq!(with(&|e| !e.nationalities.is_empty()), 2544);
+    assert_eq!(with(&|e| !e.places_of_birth.is_empty()), 2874);
+    assert_eq!(with(&|e| !e.birth_country_codes.is_empty()), 2693);
 }
