@@ -2,12 +2,21 @@
 //! the OFAC SDN list, and the jurisdiction check, with the `sanctions` crate's rules. Pure: the
 //! list, thresholds, jurisdictions and the false positives a compliance officer approved are
 //! inputs.
+//!
+//! A name match on a listed individual is decided with the party's date of birth and country,
+//! as OFAC's FAQ 5 ("How do I determine if I have a valid OFAC match?",
+//! <https://ofac.treasury.gov/faqs/5>) asks: compare the other identifiers before treating a
+//! name match as a hit (see `sanctions::Basis`). Every reason and match says which entry,
+//! which tokens, the score and what each identifier showed, so that a compliance officer can
+//! decide a review without opening the list; entries the identifiers ruled out are kept in the
+//! check's details (`sanctions.cleared`) with why.
 
 use std::collections::{BTreeSet, HashMap};
 
 use compliance::pretrade::SanctionsStatus;
 use sanctions::{
-    Decision, PartyType, SanctionedJurisdictions, SanctionsList, ScreeningConfig, ScreeningRequest,
+    Decision, PartyType, SanctionedJurisdictions, SanctionsList, SanctionsMatch, ScreeningConfig,
+    ScreeningRequest,
 };
 use serde_json::{Value, json};
 use time::Date;
@@ -15,6 +24,8 @@ use time::Date;
 use crate::wire::CheckReason;
 
 const RULE_OFAC: &str = "31 CFR Chapter V (OFAC sanctions regulations)";
+/// The guidance the comparison of identifiers follows.
+pub const OFAC_GUIDANCE: &str = "OFAC FAQ 5, How do I determine if I have a valid OFAC match? (https://ofac.treasury.gov/faqs/5)";
 
 /// Who is screened.
 #[derive(Debug, Clone)]
@@ -85,6 +96,9 @@ pub struct ScreeningOutcome {
     pub parties: Vec<Value>,
     /// The matched SDN entries of every party, flattened (best first per party).
     pub matches: Vec<Value>,
+    /// The SDN entries whose names matched but whose identifiers ruled them out (the date of
+    /// birth contradicts every one the entry gives), flattened, with why.
+    pub cleared: Vec<Value>,
     /// Reviews kept clear by a compliance officer's earlier approval (party, entries, the
     /// approving decisions).
     pub false_positives: Vec<Value>,
@@ -109,6 +123,7 @@ pub fn screen(
     let mut reasons = Vec::new();
     let mut out_parties = Vec::new();
     let mut all_matches = Vec::new();
+    let mut all_cleared = Vec::new();
     let mut false_positives = Vec::new();
     for p in parties {
         let who = json!({"party": p.role, "position": p.position, "name": p.name});
@@ -150,32 +165,11 @@ pub fn screen(
                 let matches: Vec<Value> = r
                     .matches
                     .iter()
-                    .map(|m| {
-                        let alias = matches!(m.matched_on, sanctions::MatchedOn::Alias)
-                            .then(|| m.matched_name.clone());
-                        json!({
-                            "party": p.role,
-                            "position": p.position,
-                            "party_name": p.name,
-                            "ent_num": m.ent_num,
-                            "name": m.sdn_name,
-                            "matched_name": m.matched_name,
-                            "matched_on": m.matched_on,
-                            "alias": alias,
-                            "alias_type": m.alias_type,
-                            "sdn_type": m.sdn_type,
-                            "programs": m.programs,
-                            "score": round4(m.score),
-                            "decision": m.decision,
-                            "countries": m.countries,
-                            "nationalities": m.nationalities,
-                            "dates_of_birth": m.dates_of_birth,
-                            "date_of_birth_match": m.date_of_birth_match,
-                            "country_match": m.country_match,
-                            "false_positive": carried.is_some(),
-                        })
-                    })
+                    .map(|m| match_json(p, m, carried.is_some()))
                     .collect();
+                let cleared_entries: Vec<Value> =
+                    r.cleared.iter().map(|m| match_json(p, m, false)).collect();
+                all_cleared.extend(cleared_entries.iter().cloned());
                 all_matches.extend(matches.iter().cloned());
                 (
                     r.decision,
@@ -185,6 +179,8 @@ pub fn screen(
                         "normalized_name": r.normalized_name,
                         "flags": r.flags,
                         "matches": matches,
+                        "cleared": cleared_entries,
+                        "left_off": r.left_off,
                     }),
                 )
             }
@@ -220,56 +216,45 @@ pub fn screen(
             Decision::Review if carried.is_some() => {}
             Decision::Review => {
                 status = status.worst(SanctionsStatus::Review);
+                let message = match &best {
+                    Some(m) => format!(
+                        "{} {} resembles {}{}: a compliance officer must review",
+                        role_label(p.role),
+                        p.name,
+                        entry_message(m),
+                        more_entries(&result_json)
+                    ),
+                    None => format!(
+                        "{} {} could not be compared with the OFAC SDN list: a compliance officer must review",
+                        role_label(p.role),
+                        p.name
+                    ),
+                };
                 reasons.push(
-                    CheckReason::new(
-                        "sanctions_under_review",
-                        match &best {
-                            Some(m) => format!(
-                                "{} {} resembles the OFAC SDN entry {} ({}), score {}: a compliance officer must review",
-                                role_label(p.role),
-                                p.name,
-                                m["ent_num"],
-                                m["name"].as_str().unwrap_or_default(),
-                                m["score"]
-                            ),
-                            None => format!(
-                                "{} {} could not be compared with the OFAC SDN list: a compliance officer must review",
-                                role_label(p.role),
-                                p.name
-                            ),
-                        },
-                    )
-                    .with_rule(RULE_OFAC)
-                    .with_details(json!({"party": p.role, "position": p.position, "name": p.name, "match": best})),
+                    CheckReason::new("sanctions_under_review", message)
+                        .with_rule(RULE_OFAC)
+                        .with_details(reason_details(p, best, &result_json)),
                 );
             }
             Decision::Hit => {
                 status = status.worst(SanctionsStatus::Hit);
+                let message = match &best {
+                    Some(m) => format!(
+                        "{} {} matches {}",
+                        role_label(p.role),
+                        p.name,
+                        entry_message(m)
+                    ),
+                    None => format!(
+                        "{} {} matches the OFAC SDN list",
+                        role_label(p.role),
+                        p.name
+                    ),
+                };
                 reasons.push(
-                    CheckReason::new(
-                        "sanctions_hit",
-                        match &best {
-                            Some(m) => format!(
-                                "{} {} matches the OFAC SDN entry {} ({}; programs {}), score {}",
-                                role_label(p.role),
-                                p.name,
-                                m["ent_num"],
-                                m["name"].as_str().unwrap_or_default(),
-                                m["programs"]
-                                    .as_array()
-                                    .map(|a| a
-                                        .iter()
-                                        .filter_map(Value::as_str)
-                                        .collect::<Vec<_>>()
-                                        .join(", "))
-                                    .unwrap_or_default(),
-                                m["score"]
-                            ),
-                            None => format!("{} {} matches the OFAC SDN list", role_label(p.role), p.name),
-                        },
-                    )
-                    .with_rule(RULE_OFAC)
-                    .with_details(json!({"party": p.role, "position": p.position, "name": p.name, "match": best})),
+                    CheckReason::new("sanctions_hit", message)
+                        .with_rule(RULE_OFAC)
+                        .with_details(reason_details(p, best, &result_json)),
                 );
             }
         }
@@ -288,9 +273,134 @@ pub fn screen(
         reasons,
         parties: out_parties,
         matches: all_matches,
+        cleared: all_cleared,
         false_positives,
         list_version: list.info().version(),
     }
+}
+
+/// One matched (or cleared) entry as the check's details show it: the entry, the name that
+/// matched, the tokens, the score, every identifier compared, the decision and why.
+fn match_json(p: &Party, m: &SanctionsMatch, false_positive: bool) -> Value {
+    let alias = matches!(m.matched_on, sanctions::MatchedOn::Alias).then(|| m.matched_name.clone());
+    json!({
+        "party": p.role,
+        "position": p.position,
+        "party_name": p.name,
+        "ent_num": m.ent_num,
+        "name": m.sdn_name,
+        "matched_name": m.matched_name,
+        "matched_on": m.matched_on,
+        "alias": alias,
+        "alias_type": m.alias_type,
+        "sdn_type": m.sdn_type,
+        "programs": m.programs,
+        "score": round4(m.score),
+        "name_match": m.name_match,
+        "matched_tokens": m.matched_tokens,
+        "unmatched_listed_tokens": m.unmatched_listed_tokens,
+        "unmatched_screened_tokens": m.unmatched_screened_tokens,
+        "decision": m.decision,
+        "basis": m.basis,
+        "explanation": m.explanation,
+        "identifiers": m.identifiers,
+        "countries": m.countries,
+        "nationalities": m.nationalities,
+        "places_of_birth": m.places_of_birth,
+        "dates_of_birth": m.dates_of_birth,
+        "date_of_birth_match": m.date_of_birth_match,
+        "country_match": m.country_match,
+        "false_positive": false_positive,
+    })
+}
+
+/// `the OFAC SDN entry 26945 (KHAMENEI, Ali Husseini; programs IRAN-EO13876): part of the
+/// listed name (ali = ali, khamenei = khamenei; listed only: husseini), score 0.8462; ...`
+fn entry_message(m: &Value) -> String {
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    let pairs: Vec<String> = m["matched_tokens"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let (a, b) = (
+                t["screened"].as_str().unwrap_or_default(),
+                t["listed"].as_str().unwrap_or_default(),
+            );
+            match t["similarity"].as_f64() {
+                Some(s) if s < 1.0 => format!("{a} ~ {b} {s}"),
+                _ => format!("{a} = {b}"),
+            }
+        })
+        .collect();
+    let mut tokens = pairs.join(", ");
+    for (label, key) in [
+        ("listed only", "unmatched_listed_tokens"),
+        ("not listed", "unmatched_screened_tokens"),
+    ] {
+        let extra = strs(&m[key]);
+        if !extra.is_empty() {
+            tokens.push_str(&format!("; {label}: {}", extra.join(", ")));
+        }
+    }
+    let how = match m["name_match"].as_str() {
+        Some("exact") => "the same name",
+        Some("strong") => "nearly the same name",
+        Some("partial") => "part of the listed name",
+        _ => "a similar name",
+    };
+    let alias = match m["alias"].as_str() {
+        Some(a) => format!(", as {a}"),
+        None => String::new(),
+    };
+    format!(
+        "the OFAC SDN entry {} ({}{alias}; programs {}): {how} ({tokens}), score {}; {}",
+        m["ent_num"],
+        m["name"].as_str().unwrap_or_default(),
+        strs(&m["programs"]).join(", "),
+        m["score"],
+        m["explanation"].as_str().unwrap_or_default(),
+    )
+}
+
+/// `; and 3 more entries` when the party matched more than the one named.
+fn more_entries(result: &Value) -> String {
+    let more = result["matches"]
+        .as_array()
+        .map_or(0, |a| a.len().saturating_sub(1))
+        + usize::try_from(result["left_off"].as_u64().unwrap_or(0)).unwrap_or(0);
+    match more {
+        0 => String::new(),
+        1 => "; and 1 more entry".to_owned(),
+        n => format!("; and {n} more entries"),
+    }
+}
+
+/// A reason's details: the party, the deciding match (with its tokens and identifiers), the
+/// other entries in review and the guidance followed.
+fn reason_details(p: &Party, best: Option<Value>, result: &Value) -> Value {
+    let ent_nums: Vec<u64> = result["matches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["ent_num"].as_u64())
+        .collect();
+    json!({
+        "party": p.role,
+        "position": p.position,
+        "name": p.name,
+        "date_of_birth": p.date_of_birth,
+        "country": p.country,
+        "match": best,
+        "ent_nums": ent_nums,
+        "guidance": OFAC_GUIDANCE,
+    })
 }
 
 fn role_label(role: &str) -> &'static str {
@@ -347,6 +457,52 @@ mod tests {
         let o = run(&[person("Jane Q Example", "IR")]);
         assert_eq!(o.status, SanctionsStatus::Hit);
         assert_eq!(o.reasons[0].code, "sanctioned_jurisdiction");
+    }
+
+    #[test]
+    fn a_review_says_which_entry_tokens_score_and_identifiers() {
+        let o = run(&[person("Ali Khamenei", "US")]);
+        assert_eq!(o.status, SanctionsStatus::Review);
+        let r = &o.reasons[0];
+        assert_eq!(r.code, "sanctions_under_review");
+        for part in [
+            "investor Ali Khamenei resembles the OFAC SDN entry 26945 (KHAMENEI, Ali Husseini; programs IRAN-EO13876)",
+            "part of the listed name (ali = ali, khamenei = khamenei; listed only: husseini), score 0.8462",
+            "date of birth not given (listed: 19 Apr 1939)",
+            "a compliance officer must review",
+        ] {
+            assert!(r.message.contains(part), "{part:?} not in {}", r.message);
+        }
+        let d = r.details.as_ref().unwrap();
+        assert_eq!(d["match"]["name_match"], "partial");
+        assert_eq!(d["match"]["basis"], "partial_name");
+        assert_eq!(
+            d["match"]["identifiers"]["date_of_birth"]["outcome"],
+            "not_compared"
+        );
+        assert_eq!(
+            d["match"]["identifiers"]["place_of_birth"]["outcome"],
+            "differs"
+        );
+        assert_eq!(d["guidance"], OFAC_GUIDANCE);
+    }
+
+    #[test]
+    fn a_contradicting_date_of_birth_clears_and_keeps_the_entry() {
+        let mut p = person("Ali Hassan", "US");
+        p.date_of_birth = time::Date::from_calendar_date(1985, time::Month::March, 2).ok();
+        let o = run(&[p]);
+        assert_eq!(o.status, SanctionsStatus::Clear);
+        assert!(o.reasons.is_empty() && o.matches.is_empty());
+        let kept = o
+            .cleared
+            .iter()
+            .find(|m| m["ent_num"] == 6924)
+            .expect("the alias ALI, Hassan is kept");
+        assert_eq!(kept["alias"], "ALI, Hassan");
+        assert_eq!(kept["decision"], "clear");
+        assert_eq!(kept["basis"], "date_of_birth_contradicts");
+        assert_eq!(o.parties[0]["screening"]["cleared"][0], o.cleared[0]);
     }
 
     #[test]

@@ -96,9 +96,13 @@ async fn a_listed_name_is_rejected_with_the_sdn_entry(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "bd::MIGRATOR")]
-async fn an_alias_from_alt_csv_is_rejected(pool: sqlx::PgPool) {
+async fn an_alias_from_alt_csv_is_rejected_when_the_date_of_birth_agrees(pool: sqlx::PgPool) {
+    // AMDOUNI, Mehrez (7828), aka FUSCO, Fabio: DOB 18 Dec 1969; alt. DOB 25 May 1968; alt.
+    // DOB 18 Dec 1968; alt. DOB 14 Jul 1969; nationality Tunisia.
     let app = app(pool).await;
-    let id = create(&app, individual("Fabio Fusco", "IT")).await;
+    let mut body = individual("Fabio Fusco", "IT");
+    body["date_of_birth"] = json!("1968-05-25");
+    let id = create(&app, body).await;
     let check = kyc(&app, &id).await;
     assert_eq!(check["status"], "rejected", "{check}");
     let m = &check["details"]["sanctions_matches"][0];
@@ -107,6 +111,28 @@ async fn an_alias_from_alt_csv_is_rejected(pool: sqlx::PgPool) {
     assert_eq!(m["alias"], "FUSCO, Fabio");
     assert_eq!(m["alias_type"], "aka");
     assert_eq!(m["programs"], json!(["SDGT"]));
+    assert_eq!(m["basis"], "date_of_birth_agrees");
+    assert_eq!(
+        m["identifiers"]["date_of_birth"]["agreeing"],
+        json!(["25 May 1968"])
+    );
+
+    // Another Fabio Fusco, born in 1980: approved, the entry kept with why.
+    let id = create(&app, individual("Fabio Fusco", "IT")).await;
+    let check = kyc(&app, &id).await;
+    assert_eq!(check["status"], "approved", "{check}");
+    assert_eq!(check["details"]["sanctions"]["status"], "clear");
+    let kept = &check["details"]["sanctions"]["cleared"][0];
+    assert_eq!(kept["ent_num"], 7828);
+    assert_eq!(kept["decision"], "clear");
+    assert_eq!(kept["basis"], "date_of_birth_contradicts");
+    assert!(
+        kept["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("1980-05-17 is none of the entry's"),
+        "{kept}"
+    );
 }
 
 #[sqlx::test(migrator = "bd::MIGRATOR")]
@@ -126,9 +152,27 @@ async fn a_weak_match_goes_to_review(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrator = "bd::MIGRATOR")]
 async fn screening_thresholds_are_configurable(pool: sqlx::PgPool) {
-    // Manuel Noriega scores 0.8814: below a weak threshold of 0.89, it is clear.
-    let app = app_with(pool, &[("SANCTIONS_WEAK_THRESHOLD", "0.89")], None).await;
-    let id = create(&app, individual("Manuel Noriega", "PA")).await;
+    // One letter off NORIEGA, Manuel Antonio (1572, which lists no date of birth): "Manuel
+    // Antonio Noriego" scores 0.98, "Manuel Antonio Norriega" 0.9671. Strong by default
+    // (review: only the exact name stands without an identifier); with a weak threshold of
+    // 0.975 the first is weak, the second below it and clear.
+    let app = app_with(
+        pool,
+        &[
+            ("SANCTIONS_STRONG_THRESHOLD", "0.99"),
+            ("SANCTIONS_WEAK_THRESHOLD", "0.975"),
+        ],
+        None,
+    )
+    .await;
+    let id = create(&app, individual("Manuel Antonio Noriego", "PA")).await;
+    let check = kyc(&app, &id).await;
+    assert_eq!(check["status"], "review", "{check}");
+    assert_eq!(
+        check["details"]["sanctions_matches"][0]["name_match"],
+        "weak"
+    );
+    let id = create(&app, individual("Manuel Antonio Norriega", "PA")).await;
     assert_eq!(kyc(&app, &id).await["status"], "approved");
 }
 

@@ -69,7 +69,9 @@ fn hit_refusal(investor: InvestorId, latest: &CheckRow) -> ApiError {
     let strong = reasons.iter().any(|r| r.code == "sanctions_hit");
     const STRONG: &str = "a strong OFAC SDN match cannot be approved by a decision: it is \
                           cleared only when the list changes (the entry is delisted or corrected: \
-                          replace the list and run KYC again) or under a licence from OFAC";
+                          replace the list and run KYC again), when the identifiers tell the two \
+                          apart (a match resting on the nationality or the name alone: record the \
+                          investor's date of birth and run KYC again), or under a licence from OFAC";
     const EMBARGO: &str = "a resident of a comprehensively sanctioned jurisdiction cannot be \
                            approved by a decision: that needs a specific licence from OFAC (or a \
                            change of the sanctioned jurisdictions), not a compliance officer's \

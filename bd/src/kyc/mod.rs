@@ -166,6 +166,8 @@ fn kyc_check<'a>(
             "list_version": screened.list_version,
             "parties": screened.parties,
             "false_positives": screened.false_positives,
+            "cleared": screened.cleared,
+            "guidance": screening::OFAC_GUIDANCE,
         },
         "sanctions_matches": screened.matches,
     });

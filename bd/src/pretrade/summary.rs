@@ -15,7 +15,7 @@ use crate::accreditation::AccreditationSummaryView;
 use crate::checks::{DecisionView, FalsePositiveView};
 use crate::facts::{self, InvestorFacts};
 use crate::store::checks;
-use crate::wire::{CheckKind, CheckReason};
+use crate::wire::{CheckKind, CheckReason, reasons_from_json};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ComplianceView {
@@ -42,6 +42,12 @@ pub struct ComplianceView {
     /// The SDN matches of the latest KYC run that stand cleared as documented false positives
     /// (approved on this run, or carried over from an earlier approval).
     pub sanctions_false_positives: Vec<FalsePositiveView>,
+    /// Why sanctions are in `review` or `hit` after the latest KYC run, while no decision
+    /// has been taken on it: that run's sanctions reasons, each naming the SDN entry, the
+    /// tokens that matched, the score and what every identifier (date and place of birth,
+    /// nationality, address) showed, so that an officer can decide without opening the list.
+    /// Shown to admin, compliance and the platform's services only; empty otherwise.
+    pub sanctions_review: Vec<CheckReason>,
     #[serde(with = "platform::time::rfc3339")]
     pub as_of: OffsetDateTime,
 }
@@ -52,13 +58,17 @@ async fn kyc_decisions(
     tx: &mut TenantTx,
     f: &InvestorFacts,
     with_note: bool,
-) -> ApiResult<(Option<DecisionView>, Vec<FalsePositiveView>)> {
+) -> ApiResult<(
+    Option<DecisionView>,
+    Vec<FalsePositiveView>,
+    Vec<CheckReason>,
+)> {
     if f.kyc == KycStatus::None && f.sanctions == SanctionsStatus::None {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), Vec::new()));
     }
     let investor = f.investor.id;
     let Some(latest) = checks::latest_of_kind(tx, investor, CheckKind::Kyc).await? else {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), Vec::new()));
     };
     let decision = checks::decision_of(tx, latest.id, CheckKind::KycDecision).await?;
     let source = decision.as_ref().unwrap_or(&latest);
@@ -68,7 +78,21 @@ async fn kyc_decisions(
         .flatten()
         .filter_map(|v| serde_json::from_value(v.clone()).ok())
         .collect();
-    Ok((decision.map(|d| DecisionView::new(&d, with_note)), fps))
+    let undecided =
+        decision.is_none() && matches!(f.sanctions, SanctionsStatus::Review | SanctionsStatus::Hit);
+    let review = if with_note && undecided {
+        reasons_from_json(latest.reasons.clone())
+            .into_iter()
+            .filter(|r| r.code.starts_with("sanction"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((
+        decision.map(|d| DecisionView::new(&d, with_note)),
+        fps,
+        review,
+    ))
 }
 
 /// The investor's compliance summary at the clock's now. The officers' notes are shown to
@@ -84,7 +108,8 @@ pub async fn summary(
     let f = facts::gather(&mut tx, id, now, false)
         .await?
         .ok_or_else(|| ApiError::not_found("investor", id))?;
-    let (kyc_decision, sanctions_false_positives) = kyc_decisions(&mut tx, &f, with_note).await?;
+    let (kyc_decision, sanctions_false_positives, sanctions_review) =
+        kyc_decisions(&mut tx, &f, with_note).await?;
     tx.commit().await?;
     let e = eligibility(f.kyc, f.sanctions, &f.accreditation, now);
     let check = f.accreditation_check.as_ref();
@@ -99,6 +124,7 @@ pub async fn summary(
         kyc_check_id: f.investor.kyc_check_id,
         kyc_decision,
         sanctions_false_positives,
+        sanctions_review,
         as_of: now,
     })
 }

@@ -50,8 +50,11 @@ request was refused.\n\n\
 Compliance officers' decisions show here: `kyc_decision` is the decision on the latest KYC run \
 (`POST /v1/investors/{id}/kyc/decision`), `sanctions_false_positives` the SDN matches cleared as \
 documented false positives, and `accreditation.decision` the decision when the accreditation \
-shown is one (`POST /v1/investors/{id}/accreditation/{check_id}/decision`). The officers' \
-notes are shown to admin, compliance and the platform's services only.",
+shown is one (`POST /v1/investors/{id}/accreditation/{check_id}/decision`). While sanctions are \
+in `review` or `hit` after the latest KYC run and no decision was taken on it, \
+`sanctions_review` gives that run's sanctions reasons: the SDN entry, the tokens that matched, \
+the score and what each identifier showed. The officers' notes and `sanctions_review` are \
+shown to admin, compliance and the platform's services only.",
     responses(
         (status = 200, description = "The summary", body = ComplianceView),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),

@@ -29,13 +29,26 @@ use crate::wire::{EmptyBody, refuse_organization_id};
     security(("bearer" = [])),
     description = "Roles admin, compliance. Answers the check (`chk_…`, kept for audit, also at \
 `GET /v1/compliance/checks/{id}`): `status` is `rejected` when the provider rejected the \
-identity, a name matched an SDN entry with a score at or above the strong threshold \
-(`SANCTIONS_STRONG_THRESHOLD`, 0.93), or the investor or a beneficial owner resides in a \
-sanctioned jurisdiction (`SANCTIONED_JURISDICTIONS`, default CU, IR, KP, SY); `review` when the \
-provider has not decided yet (real providers finish asynchronously and report through \
-`POST /v1/kyc/webhooks/{provider}`) or a name scored at or above the weak threshold (0.85); \
-`approved` otherwise. `details.sanctions_matches` lists the matched SDN entries (`ent_num`, \
-`name`, `programs`, `score`, `alias` when an alias matched). The investor's `kyc_status` \
+identity, the investor or a beneficial owner resides in a sanctioned jurisdiction \
+(`SANCTIONED_JURISDICTIONS`, default CU, IR, KP, SY), or a name matched an SDN entry and the \
+other identifiers confirm it; `review` when the provider has not decided yet (real providers \
+finish asynchronously and report through `POST /v1/kyc/webhooks/{provider}`) or a name match \
+is left for a compliance officer; `approved` otherwise.\n\n\
+Names: a score at or above the strong threshold (`SANCTIONS_STRONG_THRESHOLD`, 0.93) is a \
+strong match, at or above the weak one (`SANCTIONS_WEAK_THRESHOLD`, 0.85) a weak one; a name \
+whose every token is one of a listed name's, its first name and a surname among them, while the \
+listed name has more (middle names, a second surname, a title), is a partial match; a name of \
+one token matches only exactly. Identifiers (OFAC FAQ 5: compare them before treating a name \
+match as a hit): for a listed individual, a date of birth outside every one the entry gives \
+clears the entry (kept in `details.sanctions.cleared` with why); a strong match is a hit when \
+the date of birth agrees, the country is a nationality or citizenship of the entry, or the name \
+is exactly the listed one and the entry gives neither; a partial match is a hit when the date \
+of birth agrees to the day; anything else is a review. Entities are decided by the name score. \
+`details.sanctions_matches` lists the matched SDN entries (`ent_num`, `name`, `programs`, \
+`score`, `alias` when an alias matched, `name_match`, `matched_tokens`, \
+`unmatched_listed_tokens`, `identifiers` with what each one showed, `basis` and \
+`explanation`); each `sanctions_under_review` or `sanctions_hit` reason says the same in \
+words. The investor's `kyc_status` \
 becomes the provider's answer and `sanctions_status` ours (`clear`, `review`, `hit`). When the \
 provider cannot be reached the answer is 502 and nothing is recorded. Running KYC again makes \
 a new check.\n\n\
