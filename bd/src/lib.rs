@@ -45,8 +45,9 @@ endpoints; every check, decision and change of an investor is kept for audit \
 (with `X-IAM-Org`) and refuse user tokens, admins included, with 403.\n\n\
 Events: the ATS delivers `order.accepted`, `order.rejected`, `order.cancelled` and \
 `order.expired` to `POST /v1/events` and `trade.executed` to `POST /v1/compliance/post-trade` \
-(either endpoint takes any of the five). Each event is applied once: the BD keeps every event \
-id per organization and answers a replay 200 with `duplicate: true` and no effect.",
+(either endpoint takes any of the five), or up to 500 of them at once, in order, to \
+`POST /v1/events/batch`. Each event is applied once: the BD keeps every event id per \
+organization and answers a replay 200 with `duplicate: true` and no effect.",
     version: env!("CARGO_PKG_VERSION"),
 };
 
@@ -125,6 +126,7 @@ pub fn router_with_clock(
         .routes(routes!(routes::compliance::get_check))
         .routes(routes!(routes::events::post_trade))
         .routes(routes!(routes::events::order_events))
+        .routes(routes!(routes::events::events_batch))
         .routes(routes!(routes::surveillance::list_alerts))
         .routes(routes!(routes::surveillance::get_alert))
         .routes(routes!(routes::surveillance::review_alert))

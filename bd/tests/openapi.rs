@@ -31,6 +31,7 @@ async fn every_operation_is_documented(pool: sqlx::PgPool) {
         "/v1/compliance/settlement",
         "/v1/compliance/checks/{id}",
         "/v1/events",
+        "/v1/events/batch",
         "/v1/surveillance/alerts",
         "/v1/surveillance/alerts/{id}",
         "/v1/surveillance/alerts/{id}/review",

@@ -85,28 +85,91 @@ pub struct NewAlert<'a> {
     pub created_at: OffsetDateTime,
 }
 
-/// `false` when the same rule already fired for this trade and these investors.
-pub async fn insert(tx: &mut TenantTx, a: &NewAlert<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "INSERT INTO alerts (id, organization_id, rule, severity, status, message, trade_id,
-                             asset_id, investor_ids, details, trade_date, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $11)
-         ON CONFLICT (organization_id, trade_id, rule, investor_ids) DO NOTHING",
-        a.id.uuid(),
+/// Records the alerts, one statement per [`super::checks::STATEMENT_BYTES`] of them, and
+/// answers those recorded as stored: an alert whose rule already fired for its trade and
+/// investors is left out.
+pub async fn insert_many(
+    tx: &mut TenantTx,
+    alerts: &[NewAlert<'_>],
+) -> Result<Vec<AlertRow>, sqlx::Error> {
+    let size = |a: &NewAlert<'_>| {
+        256 + a.message.len()
+            + a.investor_ids.iter().map(|i| i.len() + 4).sum::<usize>()
+            + serde_json::to_string(a.details).map_or(0, |s| s.len())
+    };
+    let mut out = Vec::with_capacity(alerts.len());
+    for run in super::runs(alerts, size) {
+        out.extend(insert_rows(tx, run).await?);
+    }
+    Ok(out)
+}
+
+async fn insert_rows(
+    tx: &mut TenantTx,
+    alerts: &[NewAlert<'_>],
+) -> Result<Vec<AlertRow>, sqlx::Error> {
+    let n = alerts.len();
+    let (mut id, mut rule, mut severity, mut message, mut trade, mut asset) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut investors, mut details, mut date, mut created_at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for a in alerts {
+        id.push(a.id);
+        rule.push(a.rule.as_str().to_owned());
+        severity.push(a.severity.as_str().to_owned());
+        message.push(a.message.to_owned());
+        trade.push(a.trade_id);
+        asset.push(a.asset_id);
+        // An array per row: UNNEST of a text[][] would flatten it, so each goes as JSON.
+        investors.push(serde_json::json!(a.investor_ids));
+        details.push(a.details.clone());
+        date.push(a.trade_date);
+        created_at.push(a.created_at);
+    }
+    let records = sqlx::query_as!(
+        Record,
+        r#"INSERT INTO alerts (id, organization_id, rule, severity, status, message, trade_id,
+                               asset_id, investor_ids, details, trade_date, created_at,
+                               updated_at)
+           SELECT a.id, $1, a.rule, a.severity, 'open', a.message, a.trade_id, a.asset_id,
+                  ARRAY(SELECT i.value FROM jsonb_array_elements_text(a.investor_ids)
+                                            WITH ORDINALITY AS i(value, n)
+                        ORDER BY i.n),
+                  a.details, a.trade_date, a.created_at, a.created_at
+           FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
+                       $8::jsonb[], $9::jsonb[], $10::date[], $11::timestamptz[])
+                WITH ORDINALITY AS a(id, rule, severity, message, trade_id, asset_id,
+                                     investor_ids, details, trade_date, created_at, n)
+           ORDER BY a.n
+           ON CONFLICT (organization_id, trade_id, rule, investor_ids) DO NOTHING
+           RETURNING id AS "id: AlertId", rule, severity, status, message,
+                     trade_id AS "trade_id: TradeId", asset_id AS "asset_id: AssetId",
+                     investor_ids, details, trade_date, created_at, updated_at"#,
         tx.org(),
-        a.rule.as_str(),
-        a.severity.as_str(),
-        a.message,
-        a.trade_id.uuid(),
-        a.asset_id.uuid(),
-        a.investor_ids,
-        a.details,
-        a.trade_date,
-        a.created_at,
+        &id as &[AlertId],
+        &rule,
+        &severity,
+        &message,
+        &trade as &[TradeId],
+        &asset as &[AssetId],
+        &investors,
+        &details,
+        &date,
+        &created_at,
     )
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    records.into_iter().map(AlertRow::try_from).collect()
 }
 
 pub struct AlertFilter<'a> {

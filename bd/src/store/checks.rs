@@ -208,7 +208,7 @@ pub async fn insert(tx: &mut TenantTx, c: &NewCheck<'_>) -> Result<(), sqlx::Err
 /// Measured on loopback, 64 pre-trade checks (~56 KiB) in one statement took 45 ms, and in
 /// chunks of ~16 KiB under 1 ms each; from about 23 KiB on, each statement stalled. (Over a
 /// real network the segment is ~1.4 KiB: the cure there is `TCP_NODELAY` on the connection.)
-const STATEMENT_BYTES: usize = 12 * 1024;
+pub(crate) const STATEMENT_BYTES: usize = 12 * 1024;
 
 /// Inserts many checks at once (a batch of pre-trade checks): one statement per
 /// [`STATEMENT_BYTES`] of checks, whatever their number. Checks with parties beyond their investor are not batched

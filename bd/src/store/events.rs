@@ -1,7 +1,7 @@
 //! The ATS's events (each applied once), the trades they describe, and what surveillance and
 //! the CAT/OATS reports read from them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use platform::db::TenantTx;
 use platform::ids::{AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
@@ -24,27 +24,77 @@ pub struct NewEvent<'a> {
     pub payload: &'a Value,
 }
 
-/// Records the event; `false` when this organization already has an event with this id.
-pub async fn claim(tx: &mut TenantTx, e: &NewEvent<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "INSERT INTO events (organization_id, id, type, created_at, received_at, asset_id,
-                             order_id, trade_id, report_date, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (organization_id, id) DO NOTHING",
+/// Records the events (distinct ids), one statement per [`super::checks::STATEMENT_BYTES`] of
+/// payloads, in id order (so calls claiming the same ids wait for each other rather than
+/// deadlock); answers the ids that were new: the others this organization already has.
+pub async fn claim_many(
+    tx: &mut TenantTx,
+    events: &[NewEvent<'_>],
+) -> Result<HashSet<EventId>, sqlx::Error> {
+    let mut sorted: Vec<&NewEvent<'_>> = events.iter().collect();
+    sorted.sort_by_key(|e| e.id);
+    let size = |e: &&NewEvent<'_>| 128 + serde_json::to_string(e.payload).map_or(0, |s| s.len());
+    let mut new = HashSet::with_capacity(events.len());
+    for run in super::runs(&sorted, size) {
+        new.extend(claim_rows(tx, run).await?);
+    }
+    Ok(new)
+}
+
+async fn claim_rows(
+    tx: &mut TenantTx,
+    events: &[&NewEvent<'_>],
+) -> Result<Vec<EventId>, sqlx::Error> {
+    let n = events.len();
+    let (mut id, mut kind, mut created_at, mut received_at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut asset, mut order, mut trade, mut date, mut payload) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for e in events {
+        id.push(e.id);
+        kind.push(e.event_type.as_str().to_owned());
+        created_at.push(e.created_at);
+        received_at.push(e.received_at);
+        asset.push(e.asset_id);
+        order.push(e.order_id);
+        trade.push(e.trade_id);
+        date.push(e.report_date);
+        payload.push(e.payload.clone());
+    }
+    sqlx::query_scalar!(
+        r#"INSERT INTO events (organization_id, id, type, created_at, received_at, asset_id,
+                               order_id, trade_id, report_date, payload)
+           SELECT $1, e.id, e.type, e.created_at, e.received_at, e.asset_id, e.order_id,
+                  e.trade_id, e.report_date, e.payload
+           FROM UNNEST($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+                       $6::uuid[], $7::uuid[], $8::uuid[], $9::date[], $10::jsonb[])
+                WITH ORDINALITY AS e(id, type, created_at, received_at, asset_id, order_id,
+                                     trade_id, report_date, payload, n)
+           ORDER BY e.n
+           ON CONFLICT (organization_id, id) DO NOTHING
+           RETURNING id AS "id: EventId""#,
         tx.org(),
-        e.id.uuid(),
-        e.event_type.as_str(),
-        e.created_at,
-        e.received_at,
-        e.asset_id.uuid(),
-        e.order_id.map(OrderId::uuid),
-        e.trade_id.map(TradeId::uuid),
-        e.report_date,
-        e.payload,
+        &id as &[EventId],
+        &kind,
+        &created_at,
+        &received_at,
+        &asset as &[AssetId],
+        &order as &[Option<OrderId>],
+        &trade as &[Option<TradeId>],
+        &date,
+        &payload,
     )
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 pub struct NewTrade<'a> {
@@ -63,38 +113,106 @@ pub struct NewTrade<'a> {
     pub settlement_id: Option<SettlementId>,
 }
 
-/// Records the trade, with the regulation of its buy order as pre-trade saw it (else the
-/// asset's latest); `false` when the trade is already known (sent again under another event id).
-pub async fn insert_trade(tx: &mut TenantTx, t: &NewTrade<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "INSERT INTO trades (organization_id, id, event_id, asset_id, symbol, price, quantity,
-                             buy_order_id, sell_order_id, buyer_investor_id, seller_investor_id,
-                             executed_at, trade_date, settlement_id, regulation)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 COALESCE(
-                     (SELECT regulation FROM orders WHERE organization_id = $1 AND id = $8),
-                     (SELECT regulation FROM orders
-                      WHERE organization_id = $1 AND asset_id = $4 AND regulation IS NOT NULL
-                      ORDER BY checked_at DESC LIMIT 1)))
-         ON CONFLICT (organization_id, id) DO NOTHING",
+/// Trades written by one statement: about 10 KiB of parameters (see
+/// [`super::checks::STATEMENT_BYTES`]).
+const TRADES_PER_STATEMENT: usize = 40;
+
+/// Records the trades (distinct ids) in the order given, so that their `seq` follows it, each
+/// with the regulation of its buy order as pre-trade saw it (else the asset's latest); answers
+/// the ids that were new: a trade already known (sent again under another event id) is left
+/// as it is.
+pub async fn insert_trades(
+    tx: &mut TenantTx,
+    trades: &[NewTrade<'_>],
+) -> Result<HashSet<TradeId>, sqlx::Error> {
+    let mut new = HashSet::with_capacity(trades.len());
+    for chunk in trades.chunks(TRADES_PER_STATEMENT) {
+        new.extend(insert_trade_rows(tx, chunk).await?);
+    }
+    Ok(new)
+}
+
+async fn insert_trade_rows(
+    tx: &mut TenantTx,
+    trades: &[NewTrade<'_>],
+) -> Result<Vec<TradeId>, sqlx::Error> {
+    let n = trades.len();
+    let (mut id, mut event, mut asset, mut symbol, mut price, mut quantity) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut buy, mut sell, mut buyer, mut seller, mut at, mut date, mut settlement) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for t in trades {
+        id.push(t.id);
+        event.push(t.event_id);
+        asset.push(t.asset_id);
+        symbol.push(t.symbol.map(str::to_owned));
+        price.push(t.price);
+        quantity.push(t.quantity);
+        buy.push(t.buy_order_id);
+        sell.push(t.sell_order_id);
+        buyer.push(t.buyer_investor_id);
+        seller.push(t.seller_investor_id);
+        at.push(t.executed_at);
+        date.push(t.trade_date);
+        settlement.push(t.settlement_id);
+    }
+    // ORDER BY the position: `seq` (the order of trades executed at the same instant) is drawn
+    // in the order the rows come.
+    sqlx::query_scalar!(
+        r#"INSERT INTO trades (organization_id, id, event_id, asset_id, symbol, price, quantity,
+                               buy_order_id, sell_order_id, buyer_investor_id,
+                               seller_investor_id, executed_at, trade_date, settlement_id,
+                               regulation)
+           SELECT $1, t.id, t.event_id, t.asset_id, t.symbol, t.price, t.quantity,
+                  t.buy_order_id, t.sell_order_id, t.buyer_investor_id, t.seller_investor_id,
+                  t.executed_at, t.trade_date, t.settlement_id,
+                  COALESCE(
+                      (SELECT o.regulation FROM orders o
+                       WHERE o.organization_id = $1 AND o.id = t.buy_order_id),
+                      (SELECT o.regulation FROM orders o
+                       WHERE o.organization_id = $1 AND o.asset_id = t.asset_id
+                         AND o.regulation IS NOT NULL
+                       ORDER BY o.checked_at DESC LIMIT 1))
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::numeric[],
+                       $7::numeric[], $8::uuid[], $9::uuid[], $10::uuid[], $11::uuid[],
+                       $12::timestamptz[], $13::date[], $14::uuid[])
+                WITH ORDINALITY AS t(id, event_id, asset_id, symbol, price, quantity,
+                                     buy_order_id, sell_order_id, buyer_investor_id,
+                                     seller_investor_id, executed_at, trade_date, settlement_id,
+                                     n)
+           ORDER BY t.n
+           ON CONFLICT (organization_id, id) DO NOTHING
+           RETURNING id AS "id: TradeId""#,
         tx.org(),
-        t.id.uuid(),
-        t.event_id.uuid(),
-        t.asset_id.uuid(),
-        t.symbol,
-        t.price,
-        t.quantity,
-        t.buy_order_id.uuid(),
-        t.sell_order_id.uuid(),
-        t.buyer_investor_id.uuid(),
-        t.seller_investor_id.uuid(),
-        t.executed_at,
-        t.trade_date,
-        t.settlement_id.map(SettlementId::uuid),
+        &id as &[TradeId],
+        &event as &[EventId],
+        &asset as &[AssetId],
+        &symbol as &[Option<String>],
+        &price,
+        &quantity,
+        &buy as &[OrderId],
+        &sell as &[OrderId],
+        &buyer as &[InvestorId],
+        &seller as &[InvestorId],
+        &at,
+        &date,
+        &settlement as &[Option<SettlementId>],
     )
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// Serializes the surveillance of one asset's trades (within one organization) until the
@@ -132,51 +250,114 @@ impl TradeRow {
     }
 }
 
-/// The asset's latest trade before `trade` (by execution time, then arrival).
-pub async fn previous_trade(
-    tx: &mut TenantTx,
-    asset_id: AssetId,
-    trade: TradeId,
-    executed_at: OffsetDateTime,
-) -> Result<Option<TradeRow>, sqlx::Error> {
-    sqlx::query_as!(
-        TradeRow,
-        r#"SELECT id AS "id: TradeId", asset_id AS "asset_id: AssetId", price, quantity,
-                  buyer_investor_id AS "buyer_investor_id: InvestorId",
-                  seller_investor_id AS "seller_investor_id: InvestorId", executed_at
-           FROM trades
-           WHERE organization_id = $1 AND asset_id = $2 AND id <> $3 AND executed_at <= $4
-           ORDER BY executed_at DESC, seq DESC
-           LIMIT 1"#,
-        tx.org(),
-        asset_id.uuid(),
-        trade.uuid(),
-        executed_at
-    )
-    .fetch_optional(&mut **tx)
-    .await
+/// Where the previous trade of a trade is looked for: its asset, before or at its execution.
+pub struct PreviousOf {
+    pub trade: TradeId,
+    pub asset_id: AssetId,
+    pub executed_at: OffsetDateTime,
 }
 
-/// The asset's trades of one (Eastern Time) trading day.
+/// Lookups of previous trades sent in one statement (about 40 bytes of parameters each).
+const LOOKUPS_PER_STATEMENT: usize = 250;
+
+/// For each lookup, in order, the asset's latest recorded trade other than `trade` executed at
+/// or before `executed_at` (by execution time, then arrival).
+pub async fn previous_trades(
+    tx: &mut TenantTx,
+    lookups: &[PreviousOf],
+) -> Result<Vec<Option<TradeRow>>, sqlx::Error> {
+    let mut out = Vec::with_capacity(lookups.len());
+    for chunk in lookups.chunks(LOOKUPS_PER_STATEMENT) {
+        let trades: Vec<TradeId> = chunk.iter().map(|l| l.trade).collect();
+        let assets: Vec<AssetId> = chunk.iter().map(|l| l.asset_id).collect();
+        let at: Vec<OffsetDateTime> = chunk.iter().map(|l| l.executed_at).collect();
+        let rows = sqlx::query!(
+            r#"SELECT q.n AS "n!", p.id AS "id!: TradeId", p.asset_id AS "asset_id!: AssetId",
+                      p.price AS "price!", p.quantity AS "quantity!",
+                      p.buyer_investor_id AS "buyer_investor_id!: InvestorId",
+                      p.seller_investor_id AS "seller_investor_id!: InvestorId",
+                      p.executed_at AS "executed_at!"
+               FROM UNNEST($2::uuid[], $3::uuid[], $4::timestamptz[])
+                    WITH ORDINALITY AS q(trade_id, asset_id, at, n)
+               CROSS JOIN LATERAL (
+                   SELECT t.id, t.asset_id, t.price, t.quantity, t.buyer_investor_id,
+                          t.seller_investor_id, t.executed_at
+                   FROM trades t
+                   WHERE t.organization_id = $1 AND t.asset_id = q.asset_id
+                     AND t.id <> q.trade_id AND t.executed_at <= q.at
+                   ORDER BY t.executed_at DESC, t.seq DESC
+                   LIMIT 1) p"#,
+            tx.org(),
+            &trades as &[TradeId],
+            &assets as &[AssetId],
+            &at,
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut found: Vec<Option<TradeRow>> = vec![None; chunk.len()];
+        for r in rows {
+            let slot = usize::try_from(r.n - 1)
+                .ok()
+                .and_then(|i| found.get_mut(i))
+                .ok_or_else(|| sqlx::Error::Protocol("a lookup out of range".into()))?;
+            *slot = Some(TradeRow {
+                id: r.id,
+                asset_id: r.asset_id,
+                price: r.price,
+                quantity: r.quantity,
+                buyer_investor_id: r.buyer_investor_id,
+                seller_investor_id: r.seller_investor_id,
+                executed_at: r.executed_at,
+            });
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// The recorded trades of each asset on each (Eastern Time) trading day asked, in execution
+/// order (then arrival).
 pub async fn day_trades(
     tx: &mut TenantTx,
-    asset_id: AssetId,
-    trade_date: Date,
-) -> Result<Vec<TradeRow>, sqlx::Error> {
-    sqlx::query_as!(
-        TradeRow,
+    days: &[(AssetId, Date)],
+) -> Result<HashMap<(AssetId, Date), Vec<TradeRow>>, sqlx::Error> {
+    let mut assets: Vec<AssetId> = days.iter().map(|d| d.0).collect();
+    assets.sort();
+    assets.dedup();
+    let mut dates: Vec<Date> = days.iter().map(|d| d.1).collect();
+    dates.sort();
+    dates.dedup();
+    let rows = sqlx::query!(
         r#"SELECT id AS "id: TradeId", asset_id AS "asset_id: AssetId", price, quantity,
                   buyer_investor_id AS "buyer_investor_id: InvestorId",
-                  seller_investor_id AS "seller_investor_id: InvestorId", executed_at
+                  seller_investor_id AS "seller_investor_id: InvestorId", executed_at,
+                  trade_date
            FROM trades
-           WHERE organization_id = $1 AND asset_id = $2 AND trade_date = $3
+           WHERE organization_id = $1 AND asset_id = ANY($2) AND trade_date = ANY($3)
            ORDER BY executed_at, seq"#,
         tx.org(),
-        asset_id.uuid(),
-        trade_date
+        &assets as &[AssetId],
+        &dates,
     )
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    let mut out: HashMap<(AssetId, Date), Vec<TradeRow>> =
+        days.iter().map(|d| (*d, Vec::new())).collect();
+    for r in rows {
+        // Both lists together may name pairs not asked for.
+        if let Some(day) = out.get_mut(&(r.asset_id, r.trade_date)) {
+            day.push(TradeRow {
+                id: r.id,
+                asset_id: r.asset_id,
+                price: r.price,
+                quantity: r.quantity,
+                buyer_investor_id: r.buyer_investor_id,
+                seller_investor_id: r.seller_investor_id,
+                executed_at: r.executed_at,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Who owns each investor in the end: an entity's declared beneficial owners, an individual

@@ -13,40 +13,81 @@ use vocab::{Regulation, Side};
 
 use super::wire;
 
-pub struct OrderFacts {
+/// An order event's effect on the BD's view of its order: the order as the event describes it
+/// and the status it moves the order to.
+pub struct OrderUpdate {
     pub id: OrderId,
     pub investor_id: InvestorId,
     pub asset_id: AssetId,
     pub side: Side,
     pub quantity: Decimal,
     pub created_at: Option<OffsetDateTime>,
+    pub status: &'static str,
 }
 
-/// An order event: records the order if new and moves its status. A terminal status
-/// (rejected, cancelled, expired) is never left.
-pub async fn apply_order_event(
+/// The statuses an order never leaves.
+pub const TERMINAL: [&str; 3] = ["rejected", "cancelled", "expired"];
+
+/// Order events: records each order if new and moves its status; a terminal status (rejected,
+/// cancelled, expired) is never left. An order id appears at most once; 48 orders a statement.
+pub async fn apply_order_events(
     tx: &mut TenantTx,
-    o: &OrderFacts,
-    status: &str,
+    orders: &[OrderUpdate],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
+    for chunk in orders.chunks(ROWS_PER_STATEMENT) {
+        apply_rows(tx, chunk, now).await?;
+    }
+    Ok(())
+}
+
+async fn apply_rows(
+    tx: &mut TenantTx,
+    orders: &[OrderUpdate],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let n = orders.len();
+    let (mut id, mut investor, mut asset, mut side) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut quantity, mut status, mut created_at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for o in orders {
+        id.push(o.id);
+        investor.push(o.investor_id);
+        asset.push(o.asset_id);
+        side.push(o.side.as_str().to_owned());
+        quantity.push(o.quantity);
+        status.push(o.status.to_owned());
+        created_at.push(o.created_at);
+    }
     sqlx::query!(
         "INSERT INTO orders (organization_id, id, investor_id, asset_id, side, quantity, status,
                              order_created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         SELECT $1, o.id, o.investor_id, o.asset_id, o.side, o.quantity, o.status, o.created_at,
+                $9
+         FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::numeric[], $7::text[],
+                     $8::timestamptz[])
+              AS o(id, investor_id, asset_id, side, quantity, status, created_at)
          ON CONFLICT (organization_id, id) DO UPDATE SET
              status = CASE WHEN orders.status IN ('rejected', 'cancelled', 'expired')
                            THEN orders.status ELSE EXCLUDED.status END,
              order_created_at = COALESCE(orders.order_created_at, EXCLUDED.order_created_at),
              updated_at = EXCLUDED.updated_at",
         tx.org(),
-        o.id.uuid(),
-        o.investor_id.uuid(),
-        o.asset_id.uuid(),
-        o.side.as_str(),
-        o.quantity,
-        status,
-        o.created_at,
+        &id as &[OrderId],
+        &investor as &[InvestorId],
+        &asset as &[AssetId],
+        &side,
+        &quantity,
+        &status,
+        &created_at as &[Option<OffsetDateTime>],
         now,
     )
     .execute(&mut **tx)
