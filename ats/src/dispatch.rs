@@ -1,19 +1,22 @@
 //! Outbox delivery: the dispatcher claims a book's stream (`FOR UPDATE SKIP LOCKED`, so
-//! replicas share the streams and never deliver one out of order), delivers its events to the
-//! BD in order, marks each delivered on a 2xx, and on a failure leaves the stream waiting
+//! replicas share the streams and never deliver one out of order), delivers its pending events
+//! to the BD in order in one call (`/v1/events/batch`, which applies them in that order, all or
+//! none), marks them all delivered on a 2xx, and on a failure leaves the stream waiting
 //! (exponential backoff on its head) while the other streams go on. Events survive restarts
 //! and BD outages; a redelivery is harmless, the BD ignores an event id it has seen.
 
 use std::time::Duration;
 
 use platform::client::CallFailure;
+use platform::ids::EventId;
 use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::store::outbox;
 
-/// Events delivered per stream claim.
+/// Events delivered per stream claim, in one call.
 const PER_CLAIM: i64 = 200;
+const _: () = assert!(PER_CLAIM as usize <= crate::downstream::EVENTS_BATCH);
 /// Streams served per run before looking at the clock again.
 const MAX_STREAMS: usize = 1000;
 
@@ -48,24 +51,22 @@ async fn deliver_one_stream(
         return Ok(None);
     };
     let events = outbox::pending(&mut tx, &org, asset, PER_CLAIM).await?;
-    let mut done = Vec::with_capacity(events.len());
-    for e in &events {
-        match state
-            .downstream
-            .deliver(&org, &e.event_type, &e.payload)
-            .await
-        {
-            Ok(()) => done.push(e.id),
-            Err(f) => {
-                let retry = now + backoff(e.attempts);
-                let why = describe(&f);
-                tracing::warn!(event = %e.id, org, attempts = e.attempts + 1, error = %why, "event delivery failed; the stream waits");
-                metrics.incr("ats_outbox_delivery_failures_total", "");
-                outbox::failed(&mut tx, &org, e.id, &why, retry).await?;
-                break;
-            }
+    let Some(head) = events.first() else {
+        tx.commit().await?;
+        return Ok(Some(0));
+    };
+    let payloads: Vec<&serde_json::Value> = events.iter().map(|e| &e.payload).collect();
+    let done: Vec<EventId> = match state.downstream.deliver_batch(&org, &payloads).await {
+        Ok(()) => events.iter().map(|e| e.id).collect(),
+        Err(f) => {
+            let retry = now + backoff(head.attempts);
+            let why = describe(&f);
+            tracing::warn!(event = %head.id, events = events.len(), org, attempts = head.attempts + 1, error = %why, "event delivery failed; the stream waits");
+            metrics.incr("ats_outbox_delivery_failures_total", "");
+            outbox::failed(&mut tx, &org, head.id, &why, retry).await?;
+            Vec::new()
         }
-    }
+    };
     outbox::delivered(&mut tx, &org, &done, now).await?;
     tx.commit().await?;
     for _ in &done {

@@ -11,6 +11,9 @@ use vocab::{Regulation, Side};
 /// The most checks the BD takes in one batch call.
 pub const PRE_TRADE_BATCH: usize = 500;
 
+/// The most events the BD takes in one batch call.
+pub const EVENTS_BATCH: usize = 500;
+
 #[derive(Clone)]
 pub struct Downstream {
     pub bd: ServiceClient,
@@ -170,22 +173,33 @@ impl Downstream {
         }
     }
 
-    /// Delivers one outbox event to the BD: `trade.executed` to the post-trade endpoint, the
-    /// order events to `/v1/events`. The BD ignores an event id it has seen.
-    pub async fn deliver(
-        &self,
-        org: &str,
-        event_type: &str,
-        payload: &Value,
-    ) -> Result<(), CallFailure> {
-        let path = if event_type == vocab::EventType::TradeExecuted.as_str() {
-            "/v1/compliance/post-trade"
-        } else {
-            "/v1/events"
-        };
-        self.bd
-            .post::<_, Value>(org, path, payload, None)
-            .await
-            .map(|_| ())
+    /// Delivers outbox events to the BD in one call (`/v1/events/batch`, at most
+    /// [`EVENTS_BATCH`]), which applies them in the order given, all or none. Retried on a
+    /// transient failure without an `Idempotency-Key`: the BD ignores an event id it has seen,
+    /// so a repeated delivery changes nothing.
+    pub async fn deliver_batch(&self, org: &str, events: &[&Value]) -> Result<(), CallFailure> {
+        #[derive(Serialize)]
+        struct Batch<'a> {
+            events: &'a [&'a Value],
+        }
+        #[derive(Deserialize)]
+        struct Results {
+            results: Vec<serde::de::IgnoredAny>,
+        }
+        let answer: Results = self
+            .bd
+            .post_idempotent(org, "/v1/events/batch", &Batch { events })
+            .await?;
+        if answer.results.len() != events.len() {
+            return Err(CallFailure::Unavailable {
+                service: "bd",
+                reason: format!(
+                    "the event batch answered {} results for {} events",
+                    answer.results.len(),
+                    events.len()
+                ),
+            });
+        }
+        Ok(())
     }
 }
