@@ -30,8 +30,25 @@
 //! precomputed at load, and only names sharing a similar token with the query are scored
 //! (an index that provably drops no name that could score above zero).
 //!
-//! A score `>= strong` (default 0.93) is a [`Decision::Hit`], `>= weak` (0.85) a
-//! [`Decision::Review`], anything lower [`Decision::Clear`]. A name with letters outside
+//! # How a name matches
+//! A score `>= strong` (default 0.93) is a strong match ([`NameMatch::Exact`] at 1.0,
+//! else [`NameMatch::Strong`]); `>= weak` (0.85) a [`NameMatch::Weak`] one. A name of two or
+//! more tokens whose every token pairs with a token of a listed individual's name (one of
+//! them equal), the listed first name and a surname among them, while the listed name has
+//! more (`Ali Khamenei` in `KHAMENEI, Ali Husseini`, `Fabio Ochoa` in `OCHOA VASCO, Fabio
+//! Enrique`), is a [`NameMatch::Partial`] match whatever its score. Each match reports the
+//! token pairs and the tokens left over on either side.
+//!
+//! # What decides
+//! Following OFAC's guidance on potential matches (FAQ 5; see `corroborate.rs`), a match on a
+//! listed individual is decided with the other identifiers, which the remarks carry: dates of
+//! birth (day, month, year, `circa`, ranges, `alt.`), places of birth, nationalities and
+//! citizenships ([`Identifiers`]). A date of birth outside every listed one clears the entry
+//! (reported in [`ScreeningResult::cleared`] with why); a strong match is a
+//! [`Decision::Hit`] when the date of birth or the nationality agrees, or when the name is
+//! exact and the entry lists neither; a partial match is a hit when the date of birth agrees
+//! to the day; everything else is a [`Decision::Review`] ([`Basis`] says which case).
+//! Entities, vessels and aircraft are decided by the score alone. A name with letters outside
 //! the Latin script is at least `Review`: the list is Latin-only.
 //!
 //! # Jurisdictions

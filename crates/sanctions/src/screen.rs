@@ -53,10 +53,11 @@ pub struct InvalidThresholds {
 
 impl ScreeningConfig {
     /// 0.93: every token found, with at most a one-letter slip in a long name or a short
-    /// middle name missing; the BD rejects without a human.
+    /// middle name missing: a strong name match, refused when an identifier confirms it
+    /// (see [`crate::Basis`]).
     pub const DEFAULT_STRONG: f64 = 0.93;
-    /// 0.85: the same person written differently is likely (a missing middle name, a
-    /// different transliteration, a typo); a compliance officer looks.
+    /// 0.85: the same person written differently is possible (a different transliteration,
+    /// a typo); a compliance officer looks.
     pub const DEFAULT_WEAK: f64 = 0.85;
     /// Ten: a common name can be part of several listed names at once, and the officer
     /// deciding should see them all.
@@ -93,7 +94,9 @@ impl ScreeningConfig {
         self.max_matches
     }
 
-    /// The decision a score leads to; the thresholds are inclusive.
+    /// The decision a score alone leads to, the thresholds inclusive: what decides an
+    /// entity, vessel or aircraft. A listed individual's match is then weighed with the
+    /// identifiers (see [`crate::Basis`]).
     pub fn decide(&self, score: f64) -> Decision {
         if score >= self.strong {
             Decision::Hit
