@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
 
+use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
 use vocab::{EventType, OrderType, Side, TimeInForce};
@@ -124,20 +125,85 @@ pub async fn place(state: &AppState, org: &str, requests: &[Placement]) -> Vec<A
     }
 }
 
+/// What a batch has become once recorded: the listed assets, the orders recorded (and their
+/// place in the batch), and the answers already known.
+struct Batch {
+    listed: HashMap<AssetId, AssetRow>,
+    rows: Vec<NewOrderRow>,
+    recorded: Vec<OrderId>,
+    index_of: HashMap<OrderId, usize>,
+    answers: Vec<Option<Answer>>,
+}
+
+impl Batch {
+    fn answer(&mut self, id: OrderId, answer: Answer) {
+        if let Some(i) = self.index_of.get(&id) {
+            self.answers[*i] = Some(answer);
+        }
+    }
+
+    fn recorded_rows(&self) -> Vec<&NewOrderRow> {
+        self.rows
+            .iter()
+            .filter(|r| self.recorded.contains(&r.id))
+            .collect()
+    }
+}
+
 async fn place_batch(
     state: &AppState,
     org: &str,
     placements: &[Placement],
 ) -> anyhow::Result<Vec<Answer>> {
-    let requests: Vec<&NewOrderRequest> = placements.iter().map(|p| &p.request).collect();
     let now = state.clock.now();
-    let n = requests.len();
-    let mut answers: Vec<Option<Answer>> = (0..n).map(|_| None).collect();
-
     let started = std::time::Instant::now();
-    // 1. The assets, and what only they can judge (listed, trading, the grid).
+    let mut batch = record(state, org, placements, now).await?;
+    let recorded_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    let recorded = batch.recorded_rows();
+    let ((checks, bd_ms), (holdings, ta_ms)) = tokio::join!(
+        timed(pre_trade(state, org, &recorded, &batch.listed)),
+        timed(transferable(state, org, &recorded))
+    );
+    let (refusals, approved) = judge(&recorded, &checks, &holdings);
+    refuse(state, org, &mut batch, refusals, now).await?;
+
+    // Book by book, in a fixed order, so two batches never wait on each other's books in
+    // turn; each book matches what every batch queued for it meanwhile.
+    for (asset, orders) in approved {
+        let Some(listing) = batch.listed.get(&asset).cloned() else {
+            continue;
+        };
+        for (id, answer) in match_book(state, org, listing, orders, now).await {
+            batch.answer(id, answer);
+        }
+    }
+    tracing::debug!(
+        orders = placements.len(),
+        recorded_ms,
+        bd_ms,
+        ta_ms,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "batch placed"
+    );
+    Ok(batch
+        .answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(ApiError::internal(anyhow::anyhow!("order lost")))))
+        .collect())
+}
+
+/// Records what the assets admit as `pending_compliance`, before anything else, in one
+/// statement; answers the rest (unlisted asset, trading off, off the grid, a reused
+/// `client_order_id`).
+async fn record(
+    state: &AppState,
+    org: &str,
+    placements: &[Placement],
+    now: OffsetDateTime,
+) -> anyhow::Result<Batch> {
     let mut tx = platform::db::begin(&state.platform.pool, org).await?;
-    let mut ids: Vec<AssetId> = requests.iter().map(|r| r.asset_id).collect();
+    let mut ids: Vec<AssetId> = placements.iter().map(|p| p.request.asset_id).collect();
     ids.sort();
     ids.dedup();
     let listed: HashMap<AssetId, AssetRow> = assets::get_in(&mut tx, &ids)
@@ -145,143 +211,152 @@ async fn place_batch(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let mut rows = Vec::new();
-    let mut index_of: HashMap<OrderId, usize> = HashMap::new();
-    for (i, r) in requests.iter().copied().enumerate() {
-        match admit(r, listed.get(&r.asset_id)) {
-            Err(e) => answers[i] = Some(Err(e)),
-            Ok(()) => {
-                let id = OrderId::new();
-                index_of.insert(id, i);
-                rows.push(NewOrderRow {
-                    id,
-                    asset_id: r.asset_id,
-                    investor_id: r.investor_id,
-                    side: r.side,
-                    order_type: r.order_type,
-                    time_in_force: r.time_in_force,
-                    quantity: r.quantity,
-                    price: r.price,
-                    stop_price: r.stop_price,
-                    client_order_id: r.client_order_id.clone(),
-                    expires_at: (r.time_in_force == TimeInForce::Day)
-                        .then(|| state.config.calendar.day_end_after(now)),
-                    created_by: placements[i].subject.clone(),
-                });
-            }
+    let mut batch = Batch {
+        listed,
+        rows: Vec::new(),
+        recorded: Vec::new(),
+        index_of: HashMap::new(),
+        answers: (0..placements.len()).map(|_| None).collect(),
+    };
+    for (i, p) in placements.iter().enumerate() {
+        let r = &p.request;
+        if let Err(e) = admit(r, batch.listed.get(&r.asset_id)) {
+            batch.answers[i] = Some(Err(e));
+            continue;
         }
+        let id = OrderId::new();
+        batch.index_of.insert(id, i);
+        batch.rows.push(NewOrderRow {
+            id,
+            asset_id: r.asset_id,
+            investor_id: r.investor_id,
+            side: r.side,
+            order_type: r.order_type,
+            time_in_force: r.time_in_force,
+            quantity: r.quantity,
+            price: r.price,
+            stop_price: r.stop_price,
+            client_order_id: r.client_order_id.clone(),
+            expires_at: (r.time_in_force == TimeInForce::Day)
+                .then(|| state.config.calendar.day_end_after(now)),
+            created_by: p.subject.clone(),
+        });
     }
-
-    // 2. Recorded before anything else: `pending_compliance`.
-    let inserted = orders::insert_pending(&mut tx, &rows, now).await?;
+    batch.recorded = orders::insert_pending(&mut tx, &batch.rows, now).await?;
     tx.commit().await?;
-    let recorded: Vec<&NewOrderRow> = rows.iter().filter(|r| inserted.contains(&r.id)).collect();
-    for r in rows.iter().filter(|r| !inserted.contains(&r.id)) {
-        answers[index_of[&r.id]] = Some(Err(ApiError::conflict(
-            "this client_order_id was already used for this investor",
-        )
-        .with_detail("client_order_id", &r.client_order_id)));
+    let reused: Vec<(OrderId, Option<String>)> = batch
+        .rows
+        .iter()
+        .filter(|r| !batch.recorded.contains(&r.id))
+        .map(|r| (r.id, r.client_order_id.clone()))
+        .collect();
+    for (id, client_order_id) in reused {
+        batch.answer(
+            id,
+            Err(
+                ApiError::conflict("this client_order_id was already used for this investor")
+                    .with_detail("client_order_id", client_order_id),
+            ),
+        );
     }
+    Ok(batch)
+}
 
-    let recorded_in = started.elapsed();
-    // 3. The BD's pre-trade checks and, for sells, the TA's holdings, all at once.
-    let ((checks, bd_ms), (holdings, ta_ms)) = tokio::join!(
-        timed(pre_trade(state, org, &recorded, &listed)),
-        timed(transferable(state, org, &recorded))
-    );
-    tracing::debug!(bd_ms, ta_ms, "checks");
+type Refusals = Vec<(OrderId, String, Option<CheckId>, ApiError)>;
+type ByBook = BTreeMap<AssetId, Vec<(OrderId, Option<Decimal>, CheckId)>>;
 
-    let checked_in = started.elapsed();
-    // 4. Refusals are recorded (with their events) before matching.
-    let mut rejections: Vec<(OrderId, String, Option<CheckId>)> = Vec::new();
-    let mut errors: HashMap<OrderId, ApiError> = HashMap::new();
-    let mut approved: BTreeMap<AssetId, Vec<(OrderId, Option<Decimal>, CheckId)>> = BTreeMap::new();
-    for r in &recorded {
-        match &checks[&r.id] {
-            Err(f) => {
-                rejections.push((r.id, "compliance_unavailable".into(), None));
-                errors.insert(r.id, unavailable(r, "bd", f));
-            }
-            Ok(a) if !a.approved => {
-                let first = a.reasons.first();
-                rejections.push((
-                    r.id,
-                    first.map_or_else(|| "compliance".to_owned(), |x| x.check()),
-                    Some(a.id),
-                ));
-                errors.insert(r.id, compliance_rejected(r, a));
-            }
-            Ok(a) => match holdings.get(&(r.investor_id, r.asset_id)) {
-                Some(Err(f)) if r.side == Side::Sell => {
-                    rejections.push((r.id, "holdings_unavailable".into(), Some(a.id)));
-                    errors.insert(r.id, unavailable(r, "ta", f));
-                }
-                Some(Ok(t)) if r.side == Side::Sell => {
-                    approved
-                        .entry(r.asset_id)
-                        .or_default()
-                        .push((r.id, Some(*t), a.id));
-                }
-                _ => approved
-                    .entry(r.asset_id)
-                    .or_default()
-                    .push((r.id, None, a.id)),
-            },
-        }
-    }
-    if !rejections.is_empty() {
-        let mut tx = platform::db::begin(&state.platform.pool, org).await?;
-        let rejected = orders::reject(&mut tx, &rejections, None, now).await?;
-        let events: Vec<_> = rejected
-            .iter()
-            .map(|o| {
-                let symbol = listed.get(&o.asset_id).map_or("", |a| a.symbol.as_str());
-                Ok(order_event(
-                    EventType::OrderRejected,
-                    &o.view()?,
-                    symbol,
-                    org,
-                    now,
-                ))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        outbox::insert(&mut tx, &events).await?;
-        tx.commit().await?;
-        for o in rejected {
-            if let Some(mut e) = errors.remove(&o.id) {
-                e = e.with_detail("order", o.view()?);
-                answers[index_of[&o.id]] = Some(Err(e));
-            }
-        }
-        // An order not rejected here was settled by someone else meanwhile (the sweeper).
-        for (id, _) in errors.drain() {
-            answers[index_of[&id]] = Some(Err(changed(id)));
-        }
-    }
-
-    let refused_in = started.elapsed();
-    // 5. Matching, book by book (books in a fixed order, so two batches never wait on each
-    // other's books in turn). Each book matches what every batch queued for it meanwhile.
-    for (asset, orders) in approved {
-        let Some(listing) = listed.get(&asset) else {
+/// Sorts the recorded orders by what the BD (and, for sells, the TA) answered: refused (the
+/// reason kept on the order, the error answered) or approved, by book.
+fn judge(
+    recorded: &[&NewOrderRow],
+    checks: &HashMap<OrderId, Result<PreTradeAnswer, CallFailure>>,
+    holdings: &Holdings,
+) -> (Refusals, ByBook) {
+    let mut refusals = Vec::new();
+    let mut approved = ByBook::new();
+    for r in recorded {
+        let Some(check) = checks.get(&r.id) else {
             continue;
         };
-        for (id, answer) in match_book(state, org, listing.clone(), orders, now).await {
-            answers[index_of[&id]] = Some(answer);
+        match check {
+            Err(f) => refusals.push((
+                r.id,
+                "compliance_unavailable".into(),
+                None,
+                unavailable(r, "bd", f),
+            )),
+            Ok(a) if !a.approved => {
+                let reason = a
+                    .reasons
+                    .first()
+                    .map_or_else(|| "compliance".to_owned(), |x| x.check());
+                refusals.push((r.id, reason, Some(a.id), compliance_rejected(r, a)));
+            }
+            Ok(a) => {
+                let transferable = match holdings.get(&(r.investor_id, r.asset_id)) {
+                    Some(Err(f)) if r.side == Side::Sell => {
+                        refusals.push((
+                            r.id,
+                            "holdings_unavailable".into(),
+                            Some(a.id),
+                            unavailable(r, "ta", f),
+                        ));
+                        continue;
+                    }
+                    Some(Ok(t)) if r.side == Side::Sell => Some(*t),
+                    _ => None,
+                };
+                approved
+                    .entry(r.asset_id)
+                    .or_default()
+                    .push((r.id, transferable, a.id));
+            }
         }
     }
-    tracing::debug!(
-        orders = n,
-        recorded_ms = recorded_in.as_secs_f64() * 1e3,
-        checked_ms = checked_in.as_secs_f64() * 1e3,
-        refusals_ms = refused_in.as_secs_f64() * 1e3,
-        matched_ms = started.elapsed().as_secs_f64() * 1e3,
-        "batch placed"
-    );
-    Ok(answers
-        .into_iter()
-        .map(|a| a.unwrap_or_else(|| Err(ApiError::internal(anyhow::anyhow!("order lost")))))
-        .collect())
+    (refusals, approved)
+}
+
+/// Records the refusals (`rejected`, each with its `order.rejected` event) and answers them.
+async fn refuse(
+    state: &AppState,
+    org: &str,
+    batch: &mut Batch,
+    refusals: Refusals,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = refusals.iter().map(|r| (r.0, r.1.clone(), r.2)).collect();
+    let mut errors: HashMap<OrderId, ApiError> = refusals.into_iter().map(|r| (r.0, r.3)).collect();
+    let mut tx = platform::db::begin(&state.platform.pool, org).await?;
+    let rejected = orders::reject(&mut tx, &rows, None, now).await?;
+    let mut events = Vec::with_capacity(rejected.len());
+    for o in &rejected {
+        let symbol = batch
+            .listed
+            .get(&o.asset_id)
+            .map_or("", |a| a.symbol.as_str());
+        events.push(order_event(
+            EventType::OrderRejected,
+            &o.view()?,
+            symbol,
+            org,
+            now,
+        ));
+    }
+    outbox::insert(&mut tx, &events).await?;
+    tx.commit().await?;
+    for o in rejected {
+        if let Some(e) = errors.remove(&o.id) {
+            batch.answer(o.id, Err(e.with_detail("order", o.view()?)));
+        }
+    }
+    // Not rejected here: someone else settled it meanwhile (the sweeper).
+    for (id, _) in errors {
+        batch.answer(id, Err(changed(id)));
+    }
+    Ok(())
 }
 
 /// `f`'s output and how long it took, in milliseconds (debug logs).
