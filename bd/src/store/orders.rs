@@ -273,6 +273,10 @@ pub async fn record_pre_trades(
     tx: &mut TenantTx,
     orders: &[PreTradeOrder],
 ) -> Result<(), sqlx::Error> {
+    // In id order, as the event batches write orders: two transactions touching the same
+    // orders then wait for each other instead of deadlocking.
+    let mut orders = orders.to_vec();
+    orders.sort_by_key(|o| o.id);
     for chunk in orders.chunks(ROWS_PER_STATEMENT) {
         record_rows(tx, chunk).await?;
     }
