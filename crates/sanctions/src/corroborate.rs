@@ -331,9 +331,12 @@ pub(crate) fn explain(basis: Basis, ids: &Identifiers) -> String {
             ids.summary().join("; ")
         ),
         Basis::PartialName => format!(
-            "part of the listed name (it has more names than the party's); {}",
+            "a partial name is refused only on a date of birth agreeing to the day: {}",
             ids.summary().join("; ")
         ),
-        Basis::WeakName => format!("the names are only similar; {}", ids.summary().join("; ")),
+        Basis::WeakName => format!(
+            "a name only similar to the listed one is left to a person: {}",
+            ids.summary().join("; ")
+        ),
     }
 }
