@@ -132,8 +132,12 @@ async fn match_session(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let checks: Vec<(OrderId, CheckId)> = work.iter().map(|w| (w.order, w.check)).collect();
-    orders::set_checks(m.tx()?, &checks).await?;
+    let sellers: Vec<_> = work
+        .iter()
+        .filter(|w| w.transferable.is_some())
+        .filter_map(|w| rows.get(&w.order).map(|r| r.investor_id))
+        .collect();
+    m.read_unsettled(&sellers).await?;
 
     let mut refused = HashMap::new();
     let mut short = Vec::new();
@@ -154,7 +158,7 @@ async fn match_session(
                 continue;
             }
         }
-        m.place(row)?;
+        m.place(row, w.check)?;
     }
     if !short.is_empty() {
         let rejections: Vec<_> = short

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use matching::{Book, Command, Event, Lots, NewOrder, OpenOrder, OrderKind, OwnerId, Snapshot};
 use platform::db::TenantTx;
-use platform::ids::{InvestorId, OrderId, SettlementId, TradeId};
+use platform::ids::{CheckId, InvestorId, OrderId, SettlementId, TradeId};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -31,6 +31,8 @@ use crate::views::{CancelReason, TradeView};
 /// order's new state without reading it first.
 #[derive(Debug, Clone)]
 struct Fills {
+    /// The BD's check of an order placed in this session, written with its new state.
+    check: Option<CheckId>,
     filled: Decimal,
     notional: Decimal,
     cancelled: Decimal,
@@ -222,13 +224,11 @@ impl Matcher {
             .map(|o| u128::from(o.remaining))
             .sum();
         let working = self.grid.quantity_wide(working)?;
-        let asset = self.asset.id;
         let stored = match self.unsettled.get(&investor) {
             Some(q) => *q,
             None => {
-                let q = trades::sold_unsettled(self.tx()?, asset, investor).await?;
-                self.unsettled.insert(investor, q);
-                q
+                self.read_unsettled(&[investor]).await?;
+                self.unsettled.get(&investor).copied().unwrap_or_default()
             }
         };
         let here = self.sold_here.get(&investor).copied().unwrap_or_default();
@@ -238,8 +238,29 @@ impl Matcher {
         })
     }
 
-    /// Places a recorded order (status `pending_compliance`) on the book.
-    pub fn place(&mut self, order: &OrderRow) -> anyhow::Result<()> {
+    /// Reads what these sellers sold and have not settled yet, in one query, for
+    /// [`Matcher::committed_to_sells`].
+    pub async fn read_unsettled(&mut self, investors: &[InvestorId]) -> anyhow::Result<()> {
+        let wanted: Vec<InvestorId> = investors
+            .iter()
+            .copied()
+            .filter(|i| !self.unsettled.contains_key(i))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let asset = self.asset.id;
+        let sold = trades::sold_unsettled(self.tx()?, asset, &wanted).await?;
+        for i in wanted {
+            self.unsettled.insert(i, Decimal::ZERO);
+        }
+        self.unsettled.extend(sold);
+        Ok(())
+    }
+
+    /// Places a recorded order (status `pending_compliance`) on the book, with the BD's check
+    /// that approved it.
+    pub fn place(&mut self, order: &OrderRow, check: CheckId) -> anyhow::Result<()> {
         let new = NewOrder {
             id: engine_id(order.id),
             owner: owner(order.investor_id),
@@ -248,7 +269,9 @@ impl Matcher {
             tif: order.time_in_force()?,
             quantity: self.grid.lots(order.quantity)?,
         };
-        self.slot.fills.insert(order.id, fills_of(order)?);
+        let mut fills = fills_of(order)?;
+        fills.check = Some(check);
+        self.slot.fills.insert(order.id, fills);
         self.apply(Command::Place(new))
     }
 
@@ -446,6 +469,7 @@ impl Matcher {
                 cancelled_quantity: f.cancelled,
                 filled_notional: f.notional,
                 price: f.price,
+                check_id: f.check,
                 cancel_reason: reason,
                 arrival_seq: seq,
                 triggered,
@@ -557,6 +581,7 @@ fn tx_org(tx: Option<&TenantTx>) -> &str {
 
 fn fills_of(r: &OrderRow) -> anyhow::Result<Fills> {
     Ok(Fills {
+        check: None,
         filled: r.filled_quantity,
         notional: r.filled_notional,
         cancelled: r.cancelled_quantity,

@@ -207,27 +207,6 @@ pub async fn reject(
     .await
 }
 
-/// Keeps the BD's check on orders it approved.
-pub async fn set_checks(
-    tx: &mut TenantTx,
-    checks: &[(OrderId, CheckId)],
-) -> Result<(), sqlx::Error> {
-    let org = tx.org().to_owned();
-    let ids: Vec<OrderId> = checks.iter().map(|c| c.0).collect();
-    let check_ids: Vec<CheckId> = checks.iter().map(|c| c.1).collect();
-    sqlx::query!(
-        "UPDATE orders o SET check_id = u.check_id
-         FROM unnest($2::uuid[], $3::uuid[]) AS u(id, check_id)
-         WHERE o.organization_id = $1 AND o.id = u.id",
-        org,
-        &ids as &[OrderId],
-        &check_ids as &[CheckId],
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 pub async fn get(tx: &mut TenantTx, id: OrderId) -> Result<Option<OrderRow>, sqlx::Error> {
     let org = tx.org().to_owned();
     get_in(tx, &org, &[id]).await.map(|mut v| v.pop())
@@ -307,6 +286,8 @@ pub struct OrderUpdate {
     pub cancelled_quantity: Decimal,
     pub filled_notional: Decimal,
     pub price: Option<Decimal>,
+    /// The BD's check, when this write is the order's first since it was approved.
+    pub check_id: Option<CheckId>,
     pub cancel_reason: Option<CancelReason>,
     pub arrival_seq: Option<i64>,
     pub triggered: bool,
@@ -338,17 +319,20 @@ pub async fn update(
         .collect();
     let seqs: Vec<Option<i64>> = updates.iter().map(|u| u.arrival_seq).collect();
     let triggered: Vec<bool> = updates.iter().map(|u| u.triggered).collect();
+    let checks: Vec<Option<CheckId>> = updates.iter().map(|u| u.check_id).collect();
     sqlx::query_as!(
         OrderRow,
         r#"UPDATE orders o
            SET status = u.status, filled_quantity = u.filled, remaining_quantity = u.remaining,
                cancelled_quantity = u.cancelled, filled_notional = u.notional,
                price = u.price, cancel_reason = u.cancel_reason,
-               arrival_seq = u.arrival_seq, triggered = u.triggered, updated_at = $12
+               arrival_seq = u.arrival_seq, triggered = u.triggered,
+               check_id = COALESCE(u.check_id, o.check_id), updated_at = $12
            FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[],
-                       $7::numeric[], $8::numeric[], $9::text[], $10::bigint[], $11::bool[])
+                       $7::numeric[], $8::numeric[], $9::text[], $10::bigint[], $11::bool[],
+                       $13::uuid[])
                 AS u(id, status, filled, remaining, cancelled, notional, price, cancel_reason,
-                     arrival_seq, triggered)
+                     arrival_seq, triggered, check_id)
            WHERE o.organization_id = $1 AND o.id = u.id
            RETURNING o.id AS "id: OrderId", o.asset_id AS "asset_id: AssetId",
                      o.investor_id AS "investor_id: InvestorId", o.side, o.order_type,
@@ -369,6 +353,7 @@ pub async fn update(
         &seqs as &[Option<i64>],
         &triggered,
         now,
+        &checks as &[Option<CheckId>],
     )
     .fetch_all(&mut **tx)
     .await

@@ -263,22 +263,26 @@ pub async fn settlement(
     .await
 }
 
-/// What `investor` sold of `asset` in trades whose settlement is still `pending`: shares the
-/// TA still counts as theirs until the settlement's transfer is recorded.
+/// What each of `investors` sold of `asset` in trades whose settlement is still `pending`:
+/// shares the TA still counts as theirs until the settlement's transfer is recorded. An
+/// investor with nothing pending is absent.
 pub async fn sold_unsettled(
     tx: &mut TenantTx,
     asset: AssetId,
-    investor: InvestorId,
-) -> Result<Decimal, sqlx::Error> {
+    investors: &[InvestorId],
+) -> Result<Vec<(InvestorId, Decimal)>, sqlx::Error> {
     let org = tx.org().to_owned();
-    sqlx::query_scalar!(
-        r#"SELECT COALESCE(sum(quantity), 0) AS "sold!" FROM settlements
-           WHERE organization_id = $1 AND asset_id = $2 AND seller_investor_id = $3
-             AND status = 'pending'"#,
+    let rows = sqlx::query!(
+        r#"SELECT seller_investor_id AS "investor: InvestorId", sum(quantity) AS "sold!"
+           FROM settlements
+           WHERE organization_id = $1 AND asset_id = $2 AND seller_investor_id = ANY($3)
+             AND status = 'pending'
+           GROUP BY seller_investor_id"#,
         org,
         asset as AssetId,
-        investor as InvestorId,
+        investors as &[InvestorId],
     )
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.investor, r.sold)).collect())
 }
