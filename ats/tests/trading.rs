@@ -31,7 +31,9 @@ async fn a_crossing_pair_trades_once_at_the_resting_price(pool: PgPool) {
         "the resting order's price"
     );
     assert!(
-        buy["check_id"].as_str().is_some_and(|c| c.starts_with("chk_")),
+        buy["check_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("chk_")),
         "the BD's pre-trade check is kept on the order: {buy}"
     );
 
