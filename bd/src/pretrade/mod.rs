@@ -145,8 +145,25 @@ async fn gather(
         .map(|r| r.order_id)
         .collect();
     let recorded: Vec<OrderId> = recorded.into_iter().collect();
-    let bought = orders::bought_since(tx, &found, since).await?;
-    let others = orders::reserved_except(tx, &found, &recorded, since).await?;
+    // What was bought and is reserved matters only to the investment limits, that is to buys
+    // under Reg CF or Reg A tier 2: the sums are read for the investors making one (they grow
+    // with an investor's history, and most checks need none of them).
+    let mut limited: Vec<InvestorId> = requests
+        .iter()
+        .filter(|r| r.side == Side::Buy && facts.contains_key(&r.investor_id))
+        .filter(|r| matches!(r.regulation, Regulation::RegCf | Regulation::RegATier2))
+        .map(|r| r.investor_id)
+        .collect();
+    limited.sort();
+    limited.dedup();
+    let (bought, others) = if limited.is_empty() {
+        (HashMap::new(), HashMap::new())
+    } else {
+        (
+            orders::bought_since(tx, &limited, since).await?,
+            orders::reserved_except(tx, &limited, &recorded, since).await?,
+        )
+    };
     let rows = orders::by_ids(tx, &recorded).await?;
     let fills = orders::fills(tx, &recorded).await?;
     Ok(Gathered {
@@ -230,10 +247,12 @@ fn decide(
         &state.config.pre_trade,
     );
     input["investor"] = f.audit_json(now);
-    input["prior_12m"] = json!({"bought": bought, "reserved_by_open_orders": reserved});
     let limited =
         r.side == Side::Buy && matches!(r.regulation, Regulation::RegCf | Regulation::RegATier2);
     if limited {
+        // Only these checks read the sums (see `gather`): another check's record carries none
+        // rather than a zero that was never looked up.
+        input["prior_12m"] = json!({"bought": bought, "reserved_by_open_orders": reserved});
         let accredited = f.accreditation.is_valid_at(now);
         let limits = &state.config.pre_trade.limits;
         let profile = &f.profile;
