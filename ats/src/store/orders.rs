@@ -186,7 +186,7 @@ pub async fn reject(
            SET status = 'rejected', reject_reason = u.reason, check_id = u.check_id,
                remaining_quantity = 0, updated_at = $5
            FROM unnest($2::uuid[], $3::text[], $4::uuid[]) AS u(id, reason, check_id)
-           WHERE o.organization_id = $1 AND o.id = u.id
+           WHERE o.organization_id = $1 AND o.id = ANY($2) AND o.id = u.id
              AND o.status IN ('new', 'pending_compliance')
              AND ($6::timestamptz IS NULL OR o.created_at < $6)
            RETURNING o.id AS "id: OrderId", o.asset_id AS "asset_id: AssetId",
@@ -294,6 +294,9 @@ pub struct OrderUpdate {
 }
 
 /// Writes the orders' new states in one statement and answers them as stored.
+// `o.id = ANY($2)` beside the join makes the orders side a primary-key lookup whatever the
+// statistics say: with stale ones (a table never analyzed) the planner chose to scan every
+// order of the organization and compare each with every update, 200 ms a session under load.
 pub async fn update(
     tx: &mut TenantTx,
     updates: &[OrderUpdate],
@@ -333,7 +336,7 @@ pub async fn update(
                        $13::uuid[])
                 AS u(id, status, filled, remaining, cancelled, notional, price, cancel_reason,
                      arrival_seq, triggered, check_id)
-           WHERE o.organization_id = $1 AND o.id = u.id
+           WHERE o.organization_id = $1 AND o.id = ANY($2) AND o.id = u.id
            RETURNING o.id AS "id: OrderId", o.asset_id AS "asset_id: AssetId",
                      o.investor_id AS "investor_id: InvestorId", o.side, o.order_type,
                      o.time_in_force, o.quantity, o.filled_quantity, o.remaining_quantity,
