@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use compliance::surveillance::DayVolume;
 use platform::db::TenantTx;
 use platform::ids::{AssetId, EventId, InvestorId, OrderId, SettlementId, TradeId};
 use rust_decimal::Decimal;
@@ -315,49 +316,67 @@ pub async fn previous_trades(
     Ok(out)
 }
 
-/// The recorded trades of each asset on each (Eastern Time) trading day asked, in execution
-/// order (then arrival).
-pub async fn day_trades(
+/// Each asked asset's volume on each asked (Eastern Time) trading day, as recorded: the trade
+/// count, the total, and each investor's part (a trade counts for both its parties, once when
+/// they are the same investor). PostgreSQL sums the day, so a batch reads one row per investor
+/// rather than every trade of the day.
+pub async fn day_volumes(
     tx: &mut TenantTx,
     days: &[(AssetId, Date)],
-) -> Result<HashMap<(AssetId, Date), Vec<TradeRow>>, sqlx::Error> {
+) -> Result<HashMap<(AssetId, Date), DayVolume>, sqlx::Error> {
     let mut assets: Vec<AssetId> = days.iter().map(|d| d.0).collect();
     assets.sort();
     assets.dedup();
     let mut dates: Vec<Date> = days.iter().map(|d| d.1).collect();
     dates.sort();
     dates.dedup();
+    // One row per (asset, day, investor) and, with `investor` NULL, one per (asset, day) with
+    // the day's count and total.
     let rows = sqlx::query!(
-        r#"SELECT id AS "id: TradeId", asset_id AS "asset_id: AssetId", price, quantity,
-                  buyer_investor_id AS "buyer_investor_id: InvestorId",
-                  seller_investor_id AS "seller_investor_id: InvestorId", executed_at,
-                  trade_date
-           FROM trades
-           WHERE organization_id = $1 AND asset_id = ANY($2) AND trade_date = ANY($3)
-           ORDER BY executed_at, seq"#,
+        r#"WITH day AS (
+               SELECT asset_id, trade_date, quantity, buyer_investor_id, seller_investor_id
+               FROM trades
+               WHERE organization_id = $1 AND asset_id = ANY($2) AND trade_date = ANY($3)
+           ), parts AS (
+               SELECT asset_id, trade_date, buyer_investor_id AS investor, quantity FROM day
+               UNION ALL
+               SELECT asset_id, trade_date, seller_investor_id, quantity FROM day
+               WHERE seller_investor_id <> buyer_investor_id
+           )
+           SELECT asset_id AS "asset_id!: AssetId", trade_date AS "trade_date!",
+                  NULL::uuid AS "investor: InvestorId", count(*) AS "trades!",
+                  sum(quantity) AS "volume!"
+           FROM day GROUP BY asset_id, trade_date
+           UNION ALL
+           SELECT asset_id, trade_date, investor, count(*), sum(quantity)
+           FROM parts GROUP BY asset_id, trade_date, investor"#,
         tx.org(),
         &assets as &[AssetId],
         &dates,
     )
     .fetch_all(&mut **tx)
     .await?;
-    let mut out: HashMap<(AssetId, Date), Vec<TradeRow>> =
-        days.iter().map(|d| (*d, Vec::new())).collect();
+    let mut parts: HashMap<(AssetId, Date), (usize, Decimal, HashMap<String, Decimal>)> =
+        days.iter().map(|d| (*d, Default::default())).collect();
     for r in rows {
         // Both lists together may name pairs not asked for.
-        if let Some(day) = out.get_mut(&(r.asset_id, r.trade_date)) {
-            day.push(TradeRow {
-                id: r.id,
-                asset_id: r.asset_id,
-                price: r.price,
-                quantity: r.quantity,
-                buyer_investor_id: r.buyer_investor_id,
-                seller_investor_id: r.seller_investor_id,
-                executed_at: r.executed_at,
-            });
+        let Some(day) = parts.get_mut(&(r.asset_id, r.trade_date)) else {
+            continue;
+        };
+        match r.investor {
+            None => {
+                day.0 = usize::try_from(r.trades).unwrap_or(usize::MAX);
+                day.1 = r.volume;
+            }
+            Some(investor) => {
+                day.2.insert(investor.to_string(), r.volume);
+            }
         }
     }
-    Ok(out)
+    Ok(parts
+        .into_iter()
+        .map(|(k, (trades, total, by))| (k, DayVolume::from_parts(trades, total, by)))
+        .collect())
 }
 
 /// Who owns each investor in the end: an entity's declared beneficial owners, an individual

@@ -98,11 +98,7 @@ pub(super) async fn record(
         .collect();
     asked.sort();
     asked.dedup();
-    let mut days: HashMap<(AssetId, Date), Vec<ExecutedTrade>> = store::day_trades(tx, &asked)
-        .await?
-        .into_iter()
-        .map(|(day, rows)| (day, rows.iter().map(TradeRow::executed).collect()))
-        .collect();
+    let mut days = store::day_volumes(tx, &asked).await?;
     let lookups: Vec<PreviousOf> = firsts
         .iter()
         .map(|&i| PreviousOf {
@@ -166,7 +162,7 @@ pub(super) async fn record(
             .collect();
         let context = SurveillanceContext {
             beneficial_owners,
-            day_trades: day,
+            day,
             previous_trade: previous.as_ref(),
         };
         for draft in surveil(&executed, &context, &state.config.surveillance) {
@@ -179,9 +175,7 @@ pub(super) async fn record(
                 trade_date,
             });
         }
-        // The day in execution order, then arrival: after every trade executed at or before it.
-        let at = day.partition_point(|d| d.executed_at <= executed.executed_at);
-        day.insert(at, executed.clone());
+        day.add(&executed);
         earlier.push(executed);
     }
     if raised.is_empty() {

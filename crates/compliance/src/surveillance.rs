@@ -212,49 +212,79 @@ pub fn detect_wash_trade(
     })
 }
 
-/// Daily volume state of one asset: the total and each investor's part.
-struct DayVolume {
+/// One asset's volume on one day: the trades, their total and each investor's part (a trade
+/// counts for its buyer and its seller, once when they are the same investor). Kept by
+/// adding trades one at a time, so a day of n trades is surveilled in O(n), not O(n²).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayVolume {
     trades: usize,
     total: Decimal,
     by_investor: HashMap<String, Decimal>,
 }
 
 impl DayVolume {
-    fn of<'a>(trades: impl Iterator<Item = &'a ExecutedTrade>) -> Self {
-        let mut v = Self {
-            trades: 0,
-            total: Decimal::ZERO,
-            by_investor: HashMap::new(),
-        };
+    /// The volume of `trades`.
+    pub fn of<'a>(trades: impl Iterator<Item = &'a ExecutedTrade>) -> Self {
+        let mut v = Self::default();
         for t in trades {
-            v.trades += 1;
-            v.total += t.quantity;
-            *v.by_investor
-                .entry(t.buyer_investor_id.clone())
-                .or_default() += t.quantity;
-            if t.seller_investor_id != t.buyer_investor_id {
-                *v.by_investor
-                    .entry(t.seller_investor_id.clone())
-                    .or_default() += t.quantity;
-            }
+            v.add(t);
         }
         v
     }
 
-    fn share(&self, investor: &str) -> Decimal {
-        if self.total.is_zero() {
-            return Decimal::ZERO;
+    /// The volume as aggregated elsewhere (by the database): the day's trade count, its total
+    /// quantity and each investor's quantity.
+    pub fn from_parts(
+        trades: usize,
+        total: Decimal,
+        by_investor: HashMap<String, Decimal>,
+    ) -> Self {
+        Self {
+            trades,
+            total,
+            by_investor,
         }
-        self.by_investor.get(investor).copied().unwrap_or_default() / self.total
     }
 
-    fn judged(&self, config: &SurveillanceConfig) -> bool {
-        self.trades >= config.concentration_min_trades
-            && self.total >= config.concentration_min_daily_volume
+    /// Counts `trade` in.
+    pub fn add(&mut self, t: &ExecutedTrade) {
+        self.trades += 1;
+        self.total += t.quantity;
+        for inv in parties(t) {
+            *self.by_investor.entry(inv.to_owned()).or_default() += t.quantity;
+        }
     }
 
-    fn concentrated(&self, investor: &str, config: &SurveillanceConfig) -> bool {
-        self.judged(config) && self.share(investor) > config.concentration_share
+    fn volume(&self, investor: &str) -> Decimal {
+        self.by_investor.get(investor).copied().unwrap_or_default()
+    }
+}
+
+/// The buyer, and the seller when another investor.
+fn parties(t: &ExecutedTrade) -> impl Iterator<Item = &str> {
+    let seller =
+        (t.seller_investor_id != t.buyer_investor_id).then_some(t.seller_investor_id.as_str());
+    std::iter::once(t.buyer_investor_id.as_str()).chain(seller)
+}
+
+/// Whether an investor holding `volume` of a day of `trades` trades totalling `total` is
+/// concentrated: the day is large enough to judge and their share is above the threshold.
+fn concentrated(
+    trades: usize,
+    total: Decimal,
+    volume: Decimal,
+    config: &SurveillanceConfig,
+) -> bool {
+    trades >= config.concentration_min_trades
+        && total >= config.concentration_min_daily_volume
+        && share(volume, total) > config.concentration_share
+}
+
+fn share(volume: Decimal, total: Decimal) -> Decimal {
+    if total.is_zero() {
+        Decimal::ZERO
+    } else {
+        volume / total
     }
 }
 
@@ -266,35 +296,42 @@ pub fn detect_concentration(
     day_trades: &[ExecutedTrade],
     config: &SurveillanceConfig,
 ) -> Vec<AlertDraft> {
-    let same_asset = || {
+    let before = DayVolume::of(
         day_trades
             .iter()
-            .filter(|t| t.asset_id == trade.asset_id && t.trade_id != trade.trade_id)
-    };
-    let before = DayVolume::of(same_asset());
-    let after = DayVolume::of(same_asset().chain(std::iter::once(trade)));
+            .filter(|t| t.asset_id == trade.asset_id && t.trade_id != trade.trade_id),
+    );
+    detect_concentration_on(trade, &before, config)
+}
 
-    let mut investors = vec![trade.buyer_investor_id.as_str()];
-    if trade.seller_investor_id != trade.buyer_investor_id {
-        investors.push(trade.seller_investor_id.as_str());
-    }
-    investors
-        .into_iter()
-        .filter(|inv| after.concentrated(inv, config) && !before.concentrated(inv, config))
+/// Concentration check after `trade`, given the volume of the asset's day before it: an
+/// investor is flagged when `trade` takes their share above the threshold.
+pub fn detect_concentration_on(
+    trade: &ExecutedTrade,
+    before: &DayVolume,
+    config: &SurveillanceConfig,
+) -> Vec<AlertDraft> {
+    let q = trade.quantity;
+    let (trades, total) = (before.trades + 1, before.total + q);
+    parties(trade)
+        .filter(|inv| {
+            let was = before.volume(inv);
+            concentrated(trades, total, was + q, config)
+                && !concentrated(before.trades, before.total, was, config)
+        })
         .map(|inv| {
-            let share = after.share(inv);
+            let volume = before.volume(inv) + q;
+            let share = share(volume, total);
             let severity = if share > config.concentration_share * Decimal::TWO {
                 Severity::High
             } else {
                 Severity::Medium
             };
-            let volume = after.by_investor.get(inv).copied().unwrap_or_default();
             AlertDraft {
                 rule: AlertRule::Concentration,
                 severity,
                 message: format!(
-                    "investor {inv} traded {volume} of {} units of {} today ({}%, above {}%)",
-                    after.total,
+                    "investor {inv} traded {volume} of {total} units of {} today ({}%, above {}%)",
                     trade.asset_id,
                     (share * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
                     (config.concentration_share * Decimal::ONE_HUNDRED).normalize()
@@ -305,10 +342,10 @@ pub fn detect_concentration(
                 details: serde_json::json!({
                     "investor_id": inv,
                     "investor_volume": amount_json(volume),
-                    "daily_volume": amount_json(after.total),
+                    "daily_volume": amount_json(total),
                     "share": amount_json(share.round_dp(6).normalize()),
                     "threshold": amount_json(config.concentration_share),
-                    "trades_today": after.trades,
+                    "trades_today": trades,
                     "counts": "buy_and_sell",
                 }),
             }
@@ -380,12 +417,12 @@ pub fn detect_price_deviation(
 }
 
 /// What the detectors need to know besides the trade.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SurveillanceContext<'a> {
     /// Beneficial owners of each investor.
     pub beneficial_owners: HashMap<String, BTreeSet<String>>,
-    /// The asset's trades of the same day.
-    pub day_trades: &'a [ExecutedTrade],
+    /// The asset's volume of the day before the trade.
+    pub day: &'a DayVolume,
     /// The asset's previous trade.
     pub previous_trade: Option<&'a ExecutedTrade>,
 }
@@ -398,7 +435,7 @@ pub fn surveil(
 ) -> Vec<AlertDraft> {
     let mut alerts = Vec::new();
     alerts.extend(detect_wash_trade(trade, &context.beneficial_owners));
-    alerts.extend(detect_concentration(trade, context.day_trades, config));
+    alerts.extend(detect_concentration_on(trade, context.day, config));
     alerts.extend(detect_price_deviation(
         trade,
         context.previous_trade,

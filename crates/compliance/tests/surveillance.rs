@@ -3,8 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use compliance::surveillance::{
-    AlertRule, ExecutedTrade, Severity, SurveillanceConfig, SurveillanceContext,
-    detect_concentration, detect_price_deviation, detect_wash_trade, surveil,
+    AlertRule, DayVolume, ExecutedTrade, Severity, SurveillanceConfig, SurveillanceContext,
+    detect_concentration, detect_concentration_on, detect_price_deviation, detect_wash_trade,
+    surveil,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -89,6 +90,38 @@ fn quiet_day() -> Vec<ExecutedTrade> {
             )
         })
         .collect()
+}
+
+#[test]
+fn a_day_kept_trade_by_trade_raises_what_the_whole_day_raises() {
+    // Four investors trading among themselves (some with themselves), in uneven sizes: the
+    // volume kept by adding each trade gives every alert the day's list gives, and no other.
+    let cfg = SurveillanceConfig {
+        concentration_min_trades: 3,
+        concentration_min_daily_volume: d("20"),
+        ..SurveillanceConfig::default()
+    };
+    let mut day: Vec<ExecutedTrade> = Vec::new();
+    let mut kept = DayVolume::default();
+    let mut raised = 0;
+    for i in 0..200u32 {
+        let buyer = format!("inv_{}", i % 4);
+        let seller = format!("inv_{}", (i * 7 + 1) % 4 + u32::from(i % 11 == 0));
+        let qty = Decimal::from(1 + (i * 13) % 17);
+        let mut t = trade(&format!("trd_{i}"), &buyer, &seller, "1", "5");
+        t.quantity = qty;
+        let whole = detect_concentration(&t, &day, &cfg);
+        let step = detect_concentration_on(&t, &kept, &cfg);
+        assert_eq!(step, whole, "trade {i}");
+        raised += whole.len();
+        kept.add(&t);
+        day.push(t);
+    }
+    assert_eq!(kept, DayVolume::of(day.iter()));
+    assert!(
+        raised > 0,
+        "the day raises some alerts, so the comparison means something"
+    );
 }
 
 #[test]
@@ -275,7 +308,7 @@ fn surveil_runs_every_detector() {
     let t = trade("trd_n", "inv_a", "inv_a", "1", "150");
     let ctx = SurveillanceContext {
         beneficial_owners: HashMap::new(),
-        day_trades: &[],
+        day: &DayVolume::default(),
         previous_trade: Some(&prev),
     };
     let alerts = surveil(&t, &ctx, &SurveillanceConfig::default());
