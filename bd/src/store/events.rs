@@ -356,26 +356,32 @@ pub async fn day_volumes(
     )
     .fetch_all(&mut **tx)
     .await?;
-    let mut parts: HashMap<(AssetId, Date), (usize, Decimal, HashMap<String, Decimal>)> =
-        days.iter().map(|d| (*d, Default::default())).collect();
+    let mut totals: HashMap<(AssetId, Date), (usize, Decimal)> = HashMap::new();
+    let mut by_investor: HashMap<(AssetId, Date), HashMap<String, Decimal>> = HashMap::new();
     for r in rows {
-        // Both lists together may name pairs not asked for.
-        let Some(day) = parts.get_mut(&(r.asset_id, r.trade_date)) else {
-            continue;
-        };
+        let day = (r.asset_id, r.trade_date);
         match r.investor {
             None => {
-                day.0 = usize::try_from(r.trades).unwrap_or(usize::MAX);
-                day.1 = r.volume;
+                let trades = usize::try_from(r.trades).unwrap_or(usize::MAX);
+                totals.insert(day, (trades, r.volume));
             }
             Some(investor) => {
-                day.2.insert(investor.to_string(), r.volume);
+                by_investor
+                    .entry(day)
+                    .or_default()
+                    .insert(investor.to_string(), r.volume);
             }
         }
     }
-    Ok(parts
-        .into_iter()
-        .map(|(k, (trades, total, by))| (k, DayVolume::from_parts(trades, total, by)))
+    // Both lists together may name pairs not asked for; each pair asked for is answered, a
+    // day without trades with an empty volume.
+    Ok(days
+        .iter()
+        .map(|day| {
+            let (trades, total) = totals.get(day).copied().unwrap_or_default();
+            let by = by_investor.remove(day).unwrap_or_default();
+            (*day, DayVolume::from_parts(trades, total, by))
+        })
         .collect())
 }
 
