@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use testkit::{TestServer, assert_error, send};
 use time::OffsetDateTime;
@@ -285,6 +286,46 @@ async fn price_deviation_threshold_is_configurable(pool: sqlx::PgPool) {
     )
     .await;
     assert_eq!(rules(&v), ["price_deviation"]);
+}
+
+#[sqlx::test(migrator = "bd::MIGRATOR")]
+async fn a_trade_sent_again_counts_once_in_its_days_volume(pool: sqlx::PgPool) {
+    let app = app(pool.clone()).await;
+    let asset = new_id("ast");
+    let (x, y) = (new_id("inv"), new_id("inv"));
+    let at = datetime!(2026-03-10 16:00 UTC);
+    let first = trade_event(&asset, &x, &y, "5", "100", at);
+    deliver(&app, &first).await;
+    // The same trade under another event id, then a self-trade of X: counted once for X.
+    let mut again = first.clone();
+    again["id"] = json!(new_id("evt"));
+    deliver(&app, &again).await;
+    deliver(
+        &app,
+        &trade_event(&asset, &x, &x, "2", "100", at + time::Duration::seconds(1)),
+    )
+    .await;
+
+    let (trades, total): (i64, Decimal) =
+        sqlx::query_as("SELECT trades, total FROM trade_days WHERE asset_id = $1::uuid")
+            .bind(asset.trim_start_matches("ast_"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((trades, total), (2, Decimal::from(7)));
+    let parts: Vec<(String, Decimal)> = sqlx::query_as(
+        "SELECT 'inv_' || replace(investor_id::text, '-', ''), volume FROM trade_day_investors
+         WHERE asset_id = $1::uuid ORDER BY volume DESC",
+    )
+    .bind(asset.trim_start_matches("ast_"))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        parts,
+        [(x.clone(), Decimal::from(7)), (y.clone(), Decimal::from(5))],
+        "X bought 5 and traded 2 with itself; Y sold 5"
+    );
 }
 
 #[sqlx::test(migrator = "bd::MIGRATOR")]

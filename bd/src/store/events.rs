@@ -316,73 +316,132 @@ pub async fn previous_trades(
     Ok(out)
 }
 
-/// Each asked asset's volume on each asked (Eastern Time) trading day, as recorded: the trade
-/// count, the total, and each investor's part (a trade counts for both its parties, once when
-/// they are the same investor). PostgreSQL sums the day, so a batch reads one row per investor
-/// rather than every trade of the day.
+/// Each asked asset's volume on each asked (Eastern Time) trading day as recorded: the trade
+/// count and total, and the parts of `parties` (what the concentration rule compares; other
+/// investors' parts are not read). Read by key from the running sums [`add_day_volumes`]
+/// keeps, so the cost does not grow with the day's trading.
 pub async fn day_volumes(
     tx: &mut TenantTx,
     days: &[(AssetId, Date)],
+    parties: &[InvestorId],
 ) -> Result<HashMap<(AssetId, Date), DayVolume>, sqlx::Error> {
-    let mut assets: Vec<AssetId> = days.iter().map(|d| d.0).collect();
-    assets.sort();
-    assets.dedup();
-    let mut dates: Vec<Date> = days.iter().map(|d| d.1).collect();
-    dates.sort();
-    dates.dedup();
-    // One row per (asset, day, investor) and, with `investor` NULL, one per (asset, day) with
-    // the day's count and total.
-    let rows = sqlx::query!(
-        r#"WITH day AS (
-               SELECT asset_id, trade_date, quantity, buyer_investor_id, seller_investor_id
-               FROM trades
-               WHERE organization_id = $1 AND asset_id = ANY($2) AND trade_date = ANY($3)
-           ), parts AS (
-               SELECT asset_id, trade_date, buyer_investor_id AS investor, quantity FROM day
-               UNION ALL
-               SELECT asset_id, trade_date, seller_investor_id, quantity FROM day
-               WHERE seller_investor_id <> buyer_investor_id
-           )
-           SELECT asset_id AS "asset_id!: AssetId", trade_date AS "trade_date!",
-                  NULL::uuid AS "investor: InvestorId", count(*) AS "trades!",
-                  sum(quantity) AS "volume!"
-           FROM day GROUP BY asset_id, trade_date
-           UNION ALL
-           SELECT asset_id, trade_date, investor, count(*), sum(quantity)
-           FROM parts GROUP BY asset_id, trade_date, investor"#,
+    let assets: Vec<AssetId> = days.iter().map(|d| d.0).collect();
+    let dates: Vec<Date> = days.iter().map(|d| d.1).collect();
+    let totals = sqlx::query!(
+        r#"SELECT d.asset_id AS "asset_id: AssetId", d.trade_date, d.trades, d.total
+           FROM trade_days d
+           JOIN unnest($2::uuid[], $3::date[]) AS k(asset_id, trade_date)
+             ON d.asset_id = k.asset_id AND d.trade_date = k.trade_date
+           WHERE d.organization_id = $1"#,
         tx.org(),
         &assets as &[AssetId],
         &dates,
     )
     .fetch_all(&mut **tx)
     .await?;
-    let mut totals: HashMap<(AssetId, Date), (usize, Decimal)> = HashMap::new();
+    let parts = sqlx::query!(
+        r#"SELECT v.asset_id AS "asset_id: AssetId", v.trade_date,
+                  v.investor_id AS "investor_id: InvestorId", v.volume
+           FROM trade_day_investors v
+           JOIN unnest($2::uuid[], $3::date[]) AS k(asset_id, trade_date)
+             ON v.asset_id = k.asset_id AND v.trade_date = k.trade_date
+           WHERE v.organization_id = $1 AND v.investor_id = ANY($4)"#,
+        tx.org(),
+        &assets as &[AssetId],
+        &dates,
+        parties as &[InvestorId],
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let mut by_investor: HashMap<(AssetId, Date), HashMap<String, Decimal>> = HashMap::new();
-    for r in rows {
-        let day = (r.asset_id, r.trade_date);
-        match r.investor {
-            None => {
-                let trades = usize::try_from(r.trades).unwrap_or(usize::MAX);
-                totals.insert(day, (trades, r.volume));
-            }
-            Some(investor) => {
-                by_investor
-                    .entry(day)
-                    .or_default()
-                    .insert(investor.to_string(), r.volume);
-            }
-        }
+    for p in parts {
+        by_investor
+            .entry((p.asset_id, p.trade_date))
+            .or_default()
+            .insert(p.investor_id.to_string(), p.volume);
     }
-    // Both lists together may name pairs not asked for; each pair asked for is answered, a
-    // day without trades with an empty volume.
+    let totals: HashMap<(AssetId, Date), (i64, Decimal)> = totals
+        .into_iter()
+        .map(|t| ((t.asset_id, t.trade_date), (t.trades, t.total)))
+        .collect();
+    // Each pair asked for is answered, a day without trades with an empty volume.
     Ok(days
         .iter()
         .map(|day| {
             let (trades, total) = totals.get(day).copied().unwrap_or_default();
+            let trades = usize::try_from(trades).unwrap_or(usize::MAX);
             let by = by_investor.remove(day).unwrap_or_default();
             (*day, DayVolume::from_parts(trades, total, by))
         })
         .collect())
+}
+
+/// Adds newly recorded trades to their days' running sums (see [`day_volumes`]). The caller
+/// holds the lock of each asset (`lock_asset`), and adds each trade once, with its recording.
+pub async fn add_day_volumes(
+    tx: &mut TenantTx,
+    trades: &[&NewTrade<'_>],
+) -> Result<(), sqlx::Error> {
+    if trades.is_empty() {
+        return Ok(());
+    }
+    let mut days: HashMap<(AssetId, Date), (i64, Decimal)> = HashMap::new();
+    let mut parts: HashMap<(AssetId, Date, InvestorId), Decimal> = HashMap::new();
+    for t in trades {
+        let day = days.entry((t.asset_id, t.trade_date)).or_default();
+        day.0 += 1;
+        day.1 += t.quantity;
+        *parts
+            .entry((t.asset_id, t.trade_date, t.buyer_investor_id))
+            .or_default() += t.quantity;
+        if t.seller_investor_id != t.buyer_investor_id {
+            *parts
+                .entry((t.asset_id, t.trade_date, t.seller_investor_id))
+                .or_default() += t.quantity;
+        }
+    }
+    let (mut assets, mut dates, mut counts, mut totals) = (vec![], vec![], vec![], vec![]);
+    for ((asset, date), (n, total)) in days {
+        assets.push(asset);
+        dates.push(date);
+        counts.push(n);
+        totals.push(total);
+    }
+    sqlx::query!(
+        r#"INSERT INTO trade_days (organization_id, asset_id, trade_date, trades, total)
+           SELECT $1, * FROM unnest($2::uuid[], $3::date[], $4::bigint[], $5::numeric[])
+           ON CONFLICT (organization_id, asset_id, trade_date) DO UPDATE
+           SET trades = trade_days.trades + EXCLUDED.trades,
+               total = trade_days.total + EXCLUDED.total"#,
+        tx.org(),
+        &assets as &[AssetId],
+        &dates,
+        &counts,
+        &totals,
+    )
+    .execute(&mut **tx)
+    .await?;
+    let (mut assets, mut dates, mut investors, mut volumes) = (vec![], vec![], vec![], vec![]);
+    for ((asset, date, investor), volume) in parts {
+        assets.push(asset);
+        dates.push(date);
+        investors.push(investor);
+        volumes.push(volume);
+    }
+    sqlx::query!(
+        r#"INSERT INTO trade_day_investors (organization_id, asset_id, trade_date, investor_id, volume)
+           SELECT $1, * FROM unnest($2::uuid[], $3::date[], $4::uuid[], $5::numeric[])
+           ON CONFLICT (organization_id, asset_id, trade_date, investor_id) DO UPDATE
+           SET volume = trade_day_investors.volume + EXCLUDED.volume"#,
+        tx.org(),
+        &assets as &[AssetId],
+        &dates,
+        &investors as &[InvestorId],
+        &volumes,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Who owns each investor in the end: an entity's declared beneficial owners, an individual

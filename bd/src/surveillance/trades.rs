@@ -98,7 +98,7 @@ pub(super) async fn record(
         .collect();
     asked.sort();
     asked.dedup();
-    let mut days = store::day_volumes(tx, &asked).await?;
+    let mut days = store::day_volumes(tx, &asked, &parties).await?;
     let lookups: Vec<PreviousOf> = firsts
         .iter()
         .map(|&i| PreviousOf {
@@ -131,6 +131,8 @@ pub(super) async fn record(
         })
         .collect();
     let recorded = store::insert_trades(tx, &new).await?;
+    let added: Vec<&NewTrade<'_>> = new.iter().filter(|t| recorded.contains(&t.id)).collect();
+    store::add_day_volumes(tx, &added).await?;
 
     // The detectors, trade after trade, each trade then joining what the next ones see.
     let mut earlier: Vec<ExecutedTrade> = Vec::new();
