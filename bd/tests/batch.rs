@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use platform::Clock;
@@ -352,22 +352,6 @@ async fn only_the_platform_s_services_may_batch(pool: sqlx::PgPool) {
     let (s, v) = post_service(&app, PATH, "globex", body).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["results"][0]["reasons"][0]["code"], "investor_not_found");
-}
-
-/// Median of `rounds` runs of `f`.
-async fn median<F, Fut>(rounds: usize, mut f: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let t = Instant::now();
-        f().await;
-        times.push(t.elapsed());
-    }
-    times.sort();
-    times[rounds / 2]
 }
 
 /// N single calls (one after the other, and all at once) against one batch of N, over N

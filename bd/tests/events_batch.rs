@@ -1035,22 +1035,6 @@ fn a_busy_book(n: usize) -> Vec<Value> {
     out
 }
 
-/// Median of `rounds` runs of `f`.
-async fn median<F, Fut>(rounds: usize, mut f: F) -> std::time::Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let t = std::time::Instant::now();
-        f().await;
-        times.push(t.elapsed());
-    }
-    times.sort();
-    times[rounds / 2]
-}
-
 /// 200 events delivered one call each (one after the other, as the ATS's dispatcher delivers a
 /// stream) against one batch of 200, on an in-process BD. Run it in release for the figures:
 /// `cargo test --release -p bd --test events_batch -- --ignored --nocapture`.

@@ -295,3 +295,19 @@ pub fn order(
         "symbol": "ACME",
     })
 }
+
+/// Median of `rounds` runs of `f` (the hand-run measurements).
+pub async fn median<F, Fut>(rounds: usize, mut f: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = std::time::Instant::now();
+        f().await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    times[rounds / 2]
+}
