@@ -718,52 +718,30 @@ async fn the_zip_form_and_its_errors(pool: sqlx::PgPool) {
             Some(a) => req.header(ACCEPT, a),
             None => req,
         };
-        assert_error(
-            &send(with(app.server.get(&format!("{path}?format=zip")))).await,
-            401,
-            "UNAUTHENTICATED",
-        );
-        assert_error(
-            &send(with(
-                app.server
-                    .get(&format!("{path}?format=zip"))
-                    .bearer_auth(globex()),
-            ))
-            .await,
-            404,
-            "NOT_FOUND",
-        );
-        assert_error(
-            &send(with(
-                app.server
-                    .get("/v1/securities/ast_q/ocf?format=zip")
-                    .bearer_auth(admin()),
-            ))
-            .await,
-            404,
-            "NOT_FOUND",
-        );
-        assert_error(
-            &send(with(
-                app.server
-                    .get(&format!("{path}?format=xml"))
-                    .bearer_auth(admin()),
-            ))
-            .await,
-            400,
-            "VALIDATION_ERROR",
-        );
-        assert_error(
-            &send(with(
-                app.server
-                    .get(&format!("{path}?format=zip"))
-                    .bearer_auth(admin())
-                    .header("x-iam-org", "globex"),
-            ))
-            .await,
-            403,
-            "FORBIDDEN",
-        );
+        let (zip, xml) = (format!("{path}?format=zip"), format!("{path}?format=xml"));
+        let cases = [
+            (zip.as_str(), None, None, 401, "UNAUTHENTICATED"),
+            (&zip, Some(globex()), None, 404, "NOT_FOUND"),
+            (
+                "/v1/securities/ast_q/ocf?format=zip",
+                Some(admin()),
+                None,
+                404,
+                "NOT_FOUND",
+            ),
+            (&xml, Some(admin()), None, 400, "VALIDATION_ERROR"),
+            (&zip, Some(admin()), Some("globex"), 403, "FORBIDDEN"),
+        ];
+        for (url, token, org, status, code) in cases {
+            let mut req = with(app.server.get(url));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(o) = org {
+                req = req.header("x-iam-org", o);
+            }
+            assert_error(&send(req).await, status, code);
+        }
     }
     // The platform's services read it too (acting for an organization).
     let (s, ct, _, zip) = {
